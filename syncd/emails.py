@@ -1,0 +1,53 @@
+"""The person key: an e-mail address in Unicode NFC, trimmed and case-folded (DESIGN.md section 11).
+
+Different letters stay different people: a Cyrillic 'а' is not a Latin 'a'. Such look-alikes are never merged;
+:func:`lookalike_groups` finds them so that they can be reported as a warning.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable
+
+# The usual confusables of Latin letters in e-mail addresses (Cyrillic and Greek). Only used to *warn*.
+_CONFUSABLES = str.maketrans(
+    {
+        "а": "a", "в": "b", "с": "c", "е": "e", "һ": "h", "і": "i", "ј": "j", "к": "k", "м": "m", "н": "h",
+        "о": "o", "р": "p", "ԛ": "q", "ѕ": "s", "т": "t", "ս": "u", "ԝ": "w", "х": "x", "у": "y",
+        "α": "a", "β": "b", "ε": "e", "ι": "i", "κ": "k", "ν": "v", "ο": "o", "ρ": "p", "τ": "t", "υ": "u",
+        "χ": "x", "ı": "i", "ℓ": "l", "０": "0", "１": "1",
+    }
+)
+
+MAX_EMAIL_LENGTH = 320   # RFC 5321: 64 + 1 + 255
+
+
+def email_key(raw: str | None) -> str | None:
+    """Return the person key of an address, or None when there is no usable address."""
+    if raw is None:
+        return None
+    key = unicodedata.normalize("NFC", raw).strip().casefold()
+    if not key or "@" not in key or len(key) > MAX_EMAIL_LENGTH or any(c.isspace() for c in key):
+        return None
+    return key
+
+
+def skeleton(key: str) -> str:
+    """A folding of look-alike characters, for warnings only (never for matching)."""
+    return unicodedata.normalize("NFKD", key).translate(_CONFUSABLES)
+
+
+def lookalike_groups(keys: Iterable[str]) -> list[list[str]]:
+    """Groups of distinct keys that look alike. Only non-ASCII keys can be look-alikes of another key."""
+    keys = set(keys)
+    suspects = [k for k in keys if not k.isascii()]
+    if not suspects:
+        return []
+    by_skeleton: dict[str, set[str]] = defaultdict(set)
+    for k in suspects:
+        s = skeleton(k)
+        by_skeleton[s].add(k)
+        if s in keys:
+            by_skeleton[s].add(s)
+    return [sorted(g) for g in by_skeleton.values() if len(g) > 1]

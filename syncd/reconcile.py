@@ -1,0 +1,360 @@
+"""The reconciler: a pure function from source batches and stored state to a :class:`Plan`.
+
+It merges each source's new facts into the stored ones (a complete full read replaces them, an incremental
+read updates them, an incomplete read changes nothing), works out every person's desired state under the
+rules of DESIGN.md sections 4 and 11, and lists the differences as changes that each carry a human sentence.
+No I/O: the pipeline loads the stored state, and applies or prints the plan.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from connectors.records import AdUser, CucmUser, SourceBatch
+
+from .emails import lookalike_groups
+from .facts import AdFact, CucmFact, Fact
+
+
+@dataclass(frozen=True, slots=True)
+class PersonRow:
+    """A person's stored (or desired) directory state."""
+
+    email: str
+    active: bool
+    deleted: bool = False
+    management: str = "local"
+    in_cucm: bool = True
+    ad_guid: str | None = None
+    display_name: str | None = None
+    inactive_reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    kind: str                       # created | activated | deactivated | updated
+    email: str
+    before: PersonRow | None
+    after: PersonRow
+    sentence: str
+    source: str | None = None       # the source whose facts caused it
+
+    @property
+    def management_changed(self) -> bool:
+        return self.before is not None and self.before.management != self.after.management
+
+
+@dataclass(frozen=True, slots=True)
+class SourceSpec:
+    name: str
+    type: str                       # "cucm" | "ad" (a file source has the type of what it holds)
+    match: tuple[str, ...] = ("mail", "userid")
+
+
+@dataclass(slots=True)
+class SourceOutcome:
+    """What one source contributed to the plan, for the summary and the apply."""
+
+    name: str
+    type: str
+    complete: bool
+    full: bool
+    records: int
+    error: str | None
+    cursor: dict[str, Any] | None
+    notes: list[str]
+    skipped_no_email: int = 0
+    upserts: list[Fact] = field(default_factory=list)     # facts new or changed
+    deletes: list[str] = field(default_factory=list)      # keys no longer present
+    used: bool = False               # the batch changed the source's facts (complete)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "type": self.type, "complete": self.complete, "full": self.full,
+                "records": self.records, "error": self.error, "skipped_no_email": self.skipped_no_email,
+                "notes": list(self.notes)}
+
+
+@dataclass(slots=True)
+class Plan:
+    changes: list[Change]
+    sources: list[SourceOutcome]
+    conflicts: list[str]             # e-mail keys in conflict (left unchanged)
+    conflict_details: list[str]
+    ad_only: int
+    warnings: list[str]
+
+    def count(self, kind: str) -> int:
+        return sum(1 for c in self.changes if c.kind == kind)
+
+    @property
+    def deactivations(self) -> list[Change]:
+        return [c for c in self.changes if c.kind == "deactivated"]
+
+    @property
+    def skipped_no_email(self) -> int:
+        return sum(s.skipped_no_email for s in self.sources)
+
+    @property
+    def pending(self) -> bool:
+        """Whether an apply would write anything (standing conflicts are not pending changes)."""
+        return bool(self.changes) or any(
+            s.upserts or s.deletes or (s.complete and s.cursor is not None and s.used) for s in self.sources
+        )
+
+    def changes_summary(self) -> dict[str, int]:
+        return {"created": self.count("created"), "activated": self.count("activated"),
+                "deactivated": self.count("deactivated"), "updated": self.count("updated"),
+                "skipped_no_email": self.skipped_no_email, "conflicts": len(self.conflicts)}
+
+
+def _facts_of(batch: SourceBatch) -> tuple[list[Fact], list[str], int]:
+    """Facts of a batch's records, keys of removed CUCM users, and the count of CUCM records without e-mail."""
+    facts: list[Fact] = []
+    removed: list[str] = []
+    no_email = 0
+    for r in batch.records:
+        if isinstance(r, CucmUser):
+            f = CucmFact.from_record(r)
+            if r.removed:
+                removed.append(f.key)
+                continue
+            if f.email is None:
+                no_email += 1
+            facts.append(f)
+        elif isinstance(r, AdUser):
+            facts.append(AdFact.from_record(r))
+    return facts, removed, no_email
+
+
+def merge_source(
+    spec: SourceSpec, batch: SourceBatch | None, stored: Mapping[str, Fact]
+) -> tuple[dict[str, Fact], SourceOutcome]:
+    """The source's facts after this batch, and what changed. An incomplete or missing batch changes nothing."""
+    if batch is None:
+        return dict(stored), SourceOutcome(spec.name, spec.type, True, False, 0, None, None, [], used=False)
+    outcome = SourceOutcome(spec.name, spec.type, batch.complete, batch.full, len(batch.records), batch.error,
+                            batch.cursor if batch.complete else None, list(batch.notes))
+    if not batch.complete:
+        return dict(stored), outcome
+    facts, removed, no_email = _facts_of(batch)
+    outcome.skipped_no_email = no_email
+    outcome.used = True
+    if batch.full:
+        merged: dict[str, Fact] = {f.key: f for f in facts}
+        outcome.deletes = [k for k in stored if k not in merged]
+    else:
+        merged = dict(stored)
+        for f in facts:
+            merged[f.key] = f
+        for k in removed:
+            if merged.pop(k, None) is not None:
+                outcome.deletes.append(k)
+    for f in facts:
+        old = stored.get(f.key)
+        if old is None or old.digest != f.digest:
+            outcome.upserts.append(f)
+    return merged, outcome
+
+
+@dataclass
+class _AdIndex:
+    spec: SourceSpec
+    facts: Mapping[str, AdFact]
+    by_email: dict[str, AdFact]
+    by_sam: dict[str, AdFact]
+    email_conflicts: set[str]
+
+
+def _ad_index(spec: SourceSpec, facts: Mapping[str, Fact]) -> _AdIndex:
+    by_email: dict[str, AdFact] = {}
+    by_sam: dict[str, AdFact] = {}
+    conflicts: set[str] = set()
+    ad_facts: dict[str, AdFact] = {}
+    for f in facts.values():
+        assert isinstance(f, AdFact)
+        ad_facts[f.key] = f
+        if f.email and not f.deleted:
+            if f.email in by_email:
+                conflicts.add(f.email)
+            by_email[f.email] = f
+        if f.sam and (f.sam not in by_sam or by_sam[f.sam].deleted):
+            by_sam[f.sam] = f
+    return _AdIndex(spec, ad_facts, by_email, by_sam, conflicts)
+
+
+def _match_ad(
+    indexes: Sequence[_AdIndex], email: str, linked: str | None, userids: Sequence[str]
+) -> tuple[AdFact | None, str | None, bool]:
+    """The AD account of a person: (fact, source name, link_lost)."""
+    if linked is not None:
+        for ix in indexes:
+            f = ix.facts.get(linked)
+            if f is not None:
+                return f, ix.spec.name, False
+        if any(ix.facts for ix in indexes):
+            return None, indexes[0].spec.name, True
+    for ix in indexes:
+        for how in ix.spec.match:
+            if how == "mail":
+                f = ix.by_email.get(email)
+            else:
+                f = next((ix.by_sam[u] for u in userids if u in ix.by_sam), None)
+            if f is not None:
+                return f, ix.spec.name, False
+    return None, None, False
+
+
+def _sentence(kind: str, before: PersonRow | None, after: PersonRow, source: str | None) -> str:
+    via = f" (source {source})" if source else ""
+    if kind == "created":
+        state = "active" if after.active else f"inactive: {after.inactive_reason}"
+        return f"create {after.email}, {state}, managed {after.management}{via}"
+    if kind == "activated":
+        return f"activate {after.email}{via}"
+    if kind == "deactivated":
+        return f"deactivate {after.email}: {after.inactive_reason}{via}"
+    assert before is not None
+    diffs = []
+    for name in ("management", "in_cucm", "ad_guid", "display_name", "inactive_reason", "deleted"):
+        old, new = getattr(before, name), getattr(after, name)
+        if old != new:
+            diffs.append(f"{name.replace('_', ' ')} {old!r} -> {new!r}")
+    return f"update {after.email}: " + ", ".join(diffs)
+
+
+def plan(
+    specs: Sequence[SourceSpec],
+    batches: Mapping[str, SourceBatch],
+    stored_people: Mapping[str, PersonRow],
+    stored_facts: Mapping[str, Mapping[str, Fact]],
+    now: datetime,
+    require_cucm: bool = True,
+) -> Plan:
+    """Work out every person's desired state and the changes from the stored state.
+
+    ``specs`` lists every configured source (config order); ``batches`` holds this run's reads by source name
+    (a source not read this run keeps its stored facts); ``stored_facts`` the facts kept from earlier runs.
+    """
+    merged: dict[str, dict[str, Fact]] = {}
+    outcomes: list[SourceOutcome] = []
+    for spec in specs:
+        facts, outcome = merge_source(spec, batches.get(spec.name), stored_facts.get(spec.name, {}))
+        merged[spec.name] = facts
+        if spec.name in batches:
+            outcomes.append(outcome)
+
+    # CUCM facts by person, and duplicate e-mails within one source.
+    cucm_by_email: dict[str, list[tuple[str, CucmFact]]] = defaultdict(list)
+    conflicts: set[str] = set()
+    details: list[str] = []
+    for spec in specs:
+        if spec.type != "cucm":
+            continue
+        counts: Counter[str] = Counter()
+        for f in merged[spec.name].values():
+            assert isinstance(f, CucmFact)
+            if f.email is None:
+                continue
+            counts[f.email] += 1
+            cucm_by_email[f.email].append((spec.name, f))
+        for email, n in counts.items():
+            if n > 1:
+                conflicts.add(email)
+                users = sorted(f.userid for s, f in cucm_by_email[email] if s == spec.name)
+                details.append(f"{email}: {n} users in {spec.name} share it ({', '.join(users)})")
+    indexes = [_ad_index(s, merged[s.name]) for s in specs if s.type == "ad"]
+    for ix in indexes:
+        for email in sorted(ix.email_conflicts):
+            conflicts.add(email)
+            details.append(f"{email}: several accounts in {ix.spec.name} share it")
+
+    cucm_sources = [s.name for s in specs if s.type == "cucm"]
+    changes: list[Change] = []
+    matched_guids: set[str] = set()
+    emails = set(stored_people) | set(cucm_by_email)
+    if not require_cucm:
+        for ix in indexes:
+            emails |= set(ix.by_email)
+    for email in sorted(emails):
+        before = stored_people.get(email)
+        if email in conflicts:
+            continue
+        after, source, guid = _desired(
+            email, before, cucm_by_email.get(email, []), indexes, now, require_cucm, cucm_sources
+        )
+        if guid is not None:
+            matched_guids.add(guid)
+        if after is None:
+            continue
+        if before is None:
+            kind = "created"
+        elif before.active != after.active:
+            kind = "activated" if after.active else "deactivated"
+        elif before != after:
+            kind = "updated"
+        else:
+            continue
+        changes.append(Change(kind, email, before, after, _sentence(kind, before, after, source), source))
+
+    ad_only = sum(
+        1 for ix in indexes for f in ix.facts.values() if not f.deleted and f.key not in matched_guids
+    ) if require_cucm else 0
+    warnings = [
+        "look-alike addresses kept as different people: " + ", ".join(g)
+        for g in lookalike_groups(emails)
+    ]
+    return Plan(changes, outcomes, sorted(conflicts), details, ad_only, warnings)
+
+
+def _desired(
+    email: str,
+    before: PersonRow | None,
+    cucm: Sequence[tuple[str, CucmFact]],
+    indexes: Sequence[_AdIndex],
+    now: datetime,
+    require_cucm: bool,
+    cucm_sources: Sequence[str],
+) -> tuple[PersonRow | None, str | None, str | None]:
+    """(desired row or None when the person is not to exist, the source behind the state, matched AD guid)."""
+    userids = [f.userid.casefold() for _, f in cucm]
+    ad, ad_source, link_lost = _match_ad(indexes, email, before.ad_guid if before else None, userids)
+    in_cucm = bool(cucm)
+    if not in_cucm and before is None and (require_cucm or ad is None):
+        return None, None, None
+    reason: str | None = None
+    source: str | None = None
+    deleted = False
+    if in_cucm:
+        active_rec = next(((s, f) for s, f in cucm if f.active), None)
+        if active_rec is None:
+            source = cucm[0][0]
+            reason = f"CUCM status {cucm[0][1].status} (Inactive LDAP Synchronized User) in {source}"
+    elif require_cucm:
+        reason, deleted = "removed from CUCM", True
+        source = cucm_sources[0] if len(cucm_sources) == 1 else None
+    if reason is None and link_lost:
+        reason, source, deleted = "linked AD account no longer returned by AD (deleted)", ad_source, True
+    if reason is None and ad is not None:
+        ad_reason = ad.inactive_reason(now)
+        if ad_reason is not None:
+            reason, source, deleted = ad_reason, ad_source, ad.deleted
+    remote = ad is not None or link_lost or any(f.ldap_synced for _, f in cucm)
+    name = next((f.name for _, f in cucm if f.name), None) or (before.display_name if before else None)
+    after = PersonRow(
+        email=email,
+        active=reason is None,
+        deleted=deleted,
+        management="remote" if remote else "local",
+        in_cucm=in_cucm,
+        ad_guid=ad.key if ad is not None else (before.ad_guid if before and link_lost else None),
+        display_name=name,
+        inactive_reason=reason,
+    )
+    if before is not None and before.ad_guid and ad is None and not link_lost:
+        # No AD source has facts (none configured or never read): keep the link.
+        after = replace(after, ad_guid=before.ad_guid)
+    return after, source, ad.key if ad is not None else None
