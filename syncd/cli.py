@@ -1,0 +1,185 @@
+"""The `syncd` command: a thin shell over functions that tests also call directly.
+
+Every command returns an exit code (DESIGN.md section 9). User errors are one line on stderr, never a
+traceback; ``--json`` is a global option and every read command honours it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from . import errors
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise errors.UsageError(f"{self.prog}: {message}")
+
+
+def parse_time(text: str) -> datetime:
+    """`--at`, `--expires`, `--since`: a date (00:00 UTC) or an ISO 8601 time (UTC when no offset is given)."""
+    try:
+        t = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date or ISO 8601 time: {text!r}") from None
+    return t if t.tzinfo else t.replace(tzinfo=UTC)
+
+
+def _positive(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if n <= 0:
+        raise argparse.ArgumentTypeError(f"must be at least 1: {text!r}")
+    return n
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="syncd", description="CWMS host-license directory sync (CUCM AXL + Active Directory)")
+    p.add_argument("--config", metavar="PATH",
+                   help="configuration file (default $SYNCD_CONFIG or /etc/syncd/syncd.toml)")
+    p.add_argument("--json", action="store_true", help="print JSON (read commands)")
+    v = p.add_mutually_exclusive_group()
+    v.add_argument("-v", "--verbose", action="count", default=0)
+    v.add_argument("-q", "--quiet", action="store_true")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    s = sub.add_parser("sync", help="one sync run")
+    s.add_argument("--dry-run", action="store_true", help="print what would change; write nothing")
+    s.add_argument("--check", action="store_true", help="exit 1 when changes are pending; write nothing")
+    s.add_argument("--full", action="store_true", help="full reads instead of incremental ones")
+    s.add_argument("--source", action="append", metavar="NAME", help="only this source (repeatable)")
+    s.add_argument("--allow-mass-deactivation", action="store_true", help="override the safety gate once")
+
+    sub.add_parser("run", help="the daemon: scheduler and HTTP API")
+    sub.add_parser("status", help="last runs, cursors, warnings")
+
+    u = sub.add_parser("users", help="people and their licenses").add_subparsers(dest="users_cmd", metavar="CMD",
+                                                                               parser_class=_Parser)
+    u.required = True
+    ul = u.add_parser("list")
+    ul.add_argument("--state", choices=["active", "inactive"])
+    ul.add_argument("--license", choices=["trial", "permanent", "grace", "demonstration", "none"])
+    us = u.add_parser("show")
+    us.add_argument("email")
+
+    e = sub.add_parser("explain", help="what hosting would do for one person, and why")
+    e.add_argument("email")
+    e.add_argument("--at", type=parse_time, metavar="DATE", help="ask about a date or time (default now)")
+
+    lic = sub.add_parser("licenses", help="license report and admin actions").add_subparsers(
+        dest="licenses_cmd", metavar="CMD", parser_class=_Parser)
+    lic.required = True
+    lr = lic.add_parser("report")
+    lr.add_argument("--at", type=parse_time, metavar="DATE")
+    lp = lic.add_parser("purchase")
+    lp.add_argument("count", type=_positive)
+    ld = lic.add_parser("demo")
+    ld.add_argument("count", type=_positive)
+    ld.add_argument("--expires", type=parse_time, required=True, metavar="DATE")
+    ld.add_argument("--id", dest="grant_id", metavar="ID", help="grant id (default generated)")
+    lt = lic.add_parser("trial")
+    lt.add_argument("--start", type=parse_time, required=True, metavar="DATE")
+    lres = lic.add_parser("reserve")
+    lres.add_argument("email")
+    lu = lic.add_parser("upgrade")
+    lu.add_argument("--to", choices=["2.5"], required=True)
+
+    m = sub.add_parser("meetings", help="host requests").add_subparsers(dest="meetings_cmd", metavar="CMD",
+                                                                        parser_class=_Parser)
+    m.required = True
+    ms = m.add_parser("start")
+    ms.add_argument("email")
+    ms.add_argument("--meeting", metavar="ID")
+    me = m.add_parser("end")
+    me.add_argument("meeting_id")
+
+    sub.add_parser("sweep", help="expiry processing now")
+    j = sub.add_parser("journal", help="the audit trail")
+    j.add_argument("--person", metavar="EMAIL")
+    j.add_argument("--since", type=parse_time, metavar="T")
+    j.add_argument("--limit", type=_positive, default=None)
+
+    c = sub.add_parser("config", help="configuration tools").add_subparsers(dest="config_cmd", metavar="CMD",
+                                                                           parser_class=_Parser)
+    c.required = True
+    c.add_parser("check")
+    c.add_parser("example")
+    d = sub.add_parser("db", help="database tools").add_subparsers(dest="db_cmd", metavar="CMD",
+                                                                  parser_class=_Parser)
+    d.required = True
+    d.add_parser("upgrade")
+
+    demo = sub.add_parser("demo", help="run a self-contained demonstration on the AXL simulator")
+    demo.add_argument("--dir", metavar="DIR", help="where to leave the demo's files (default ./demo-TIMESTAMP)")
+    demo.add_argument("--users", type=_positive, default=3000)
+
+    sim = sub.add_parser("simulate", help="test peers").add_subparsers(dest="simulate_cmd", metavar="PEER",
+                                                                      parser_class=_Parser)
+    sim.required = True
+    sc = sim.add_parser("cucm", help="the AXL simulator")
+    sc.add_argument("--users", type=_positive, default=1000)
+    sc.add_argument("--port", type=int, default=8443)
+    sc.add_argument("--seed", type=int, default=1)
+    sc.add_argument("--tls", action="store_true")
+    return p
+
+
+def print_json(obj: Any) -> None:
+    json.dump(obj, sys.stdout, indent=2, ensure_ascii=False, default=str)
+    sys.stdout.write("\n")
+
+
+def _handler(args: argparse.Namespace) -> Callable[[argparse.Namespace], int]:
+    from . import commands
+
+    name = args.command
+    for attr in ("users_cmd", "licenses_cmd", "meetings_cmd", "config_cmd", "db_cmd", "simulate_cmd"):
+        sub = getattr(args, attr, None)
+        if sub:
+            name = f"{name}_{sub}"
+    fn: Callable[[argparse.Namespace], int] = getattr(commands, "cmd_" + name)
+    return fn
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from .config import ConfigError
+    from .store.db import DatabaseUnavailable, DiskFull
+    from .store.locks import LockHeld
+
+    try:
+        args = build_parser().parse_args(argv)
+        return _handler(args)(args)
+    except errors.UserError as e:
+        _fail(str(e))
+        return e.exit_code
+    except ConfigError as e:
+        _fail(str(e))
+        return errors.CONFIG
+    except LockHeld as e:
+        _fail(str(e))
+        return errors.LOCKED
+    except (DatabaseUnavailable, DiskFull) as e:
+        _fail(str(e))
+        return errors.DATABASE
+    except KeyboardInterrupt:
+        _fail("interrupted")
+        return 130
+    except SystemExit as e:      # argparse --help
+        return int(e.code or 0)
+
+
+def _fail(message: str) -> None:
+    line = " ".join(message.split())
+    sys.stderr.write(f"syncd: {line}\n")
+
+
+def run() -> None:
+    sys.exit(main())

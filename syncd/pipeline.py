@@ -1,0 +1,150 @@
+"""One sync run: read the sources, plan, pass the safety gate, apply in one transaction.
+
+This is the function behind `syncd sync`, the daemon's scheduled jobs and the API's `POST /api/v1/sync`.
+It returns a :class:`SyncReport` whose ``to_dict()`` is the `sync --json` shape of DESIGN.md section 9a.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from connectors.records import SourceBatch
+
+from . import errors, ledger_store, repo, safety
+from .logging import bind_run, get_logger
+from .reconcile import Plan, plan
+from .runtime import Runtime
+from .store.locks import run_lock
+
+log = get_logger("syncd.sync")
+
+
+@dataclass
+class SyncReport:
+    run_id: str
+    mode: str                        # apply | dry-run | check
+    result: str = "no_changes"       # applied | no_changes | partial | refused | planned | failed
+    plan: Plan | None = None
+    refusal: safety.Refusal | None = None
+    licenses: dict[str, int] = field(default_factory=lambda: {"released": 0, "remarked": 0, "promoted": 0})
+    notices: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def failed_sources(self) -> list[str]:
+        return [s.name for s in (self.plan.sources if self.plan else []) if not s.complete]
+
+    @property
+    def exit_code(self) -> int:
+        pending = self.mode == "check" and self.plan is not None and self.plan.pending
+        return errors.sync_exit_code(self.result, self.refusal is not None, bool(self.failed_sources), pending)
+
+    def sentences(self) -> list[str]:
+        if self.plan is None:
+            return []
+        prefix = "would " if self.mode != "apply" else ""
+        return [prefix + c.sentence for c in self.plan.changes]
+
+    def to_dict(self) -> dict[str, Any]:
+        p = self.plan
+        return {
+            "run_id": self.run_id,
+            "mode": self.mode,
+            "result": self.result,
+            "exit_code": self.exit_code,
+            "sources": [s.to_dict() for s in p.sources] if p else [],
+            "changes": p.changes_summary() if p else {},
+            "licenses": dict(self.licenses),
+            "ad_only": p.ad_only if p else 0,
+            "conflicts": p.conflict_details if p else [],
+            "warnings": (p.warnings if p else []) + self.notices,
+            "refused": list(self.refusal.reasons) if self.refusal else [],
+            "plan": [{"kind": c.kind, "email": c.email, "source": c.source, "sentence": c.sentence}
+                     for c in p.changes] if p and self.mode != "apply" else [],
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def _read_all(rt: Runtime, names: Sequence[str] | None, full: bool, cursors: dict[str, Any],
+              now: datetime) -> dict[str, SourceBatch]:
+    batches: dict[str, SourceBatch] = {}
+    for conn in rt.connectors(names):
+        started = time.monotonic()
+        try:
+            batch = conn.read(None if full else cursors.get(conn.name), full, now)
+        finally:
+            conn.close()
+        level = log.info if batch.complete else log.error
+        level("source read", source=conn.name, complete=batch.complete, full=batch.full,
+              records=len(batch.records), error=batch.error, notes=batch.notes,
+              seconds=round(time.monotonic() - started, 3))
+        batches[conn.name] = batch
+    return batches
+
+
+def run_sync(
+    rt: Runtime,
+    *,
+    mode: str = "apply",
+    full: bool = False,
+    sources: Sequence[str] | None = None,
+    allow_mass_deactivation: bool = False,
+    now: datetime | None = None,
+) -> SyncReport:
+    """Run one sync. ``mode`` is "apply", "dry-run" or "check" (the last two never write)."""
+    now = now or datetime.now(UTC)
+    report = SyncReport(run_id=uuid.uuid4().hex, mode=mode)
+    bind_run(report.run_id, rt.actor)
+    started = time.monotonic()
+    specs = rt.source_specs()
+    if sources:
+        unknown = sorted(set(sources) - {s.name for s in specs})
+        if unknown:
+            raise errors.UsageError(f"unknown source: {', '.join(unknown)} (configured: "
+                                    f"{', '.join(s.name for s in specs) or 'none'})")
+    if not specs:
+        raise errors.UserError("no sources configured (add [[sources.cucm]], [[sources.ad]] or [[sources.file]])",
+                               errors.CONFIG)
+    lock = run_lock(rt.engine) if mode == "apply" else None
+    if lock is not None:
+        lock.__enter__()
+    try:
+        with rt.engine.connect() as conn:
+            stored = repo.load_state(conn, specs)
+        batches = _read_all(rt, sources, full, stored.cursors, now)
+        report.plan = p = plan(specs, batches, stored.people, stored.facts, now, rt.config.reconcile.require_cucm)
+        refusal = None if allow_mass_deactivation else safety.check(
+            p, stored.active_count, rt.config.safety.max_deactivations, rt.config.safety.max_deactivation_ratio)
+        if refusal is not None:
+            report.refusal, report.result = refusal, "refused"
+            log.error("plan refused", reasons=list(refusal.reasons), deactivations=len(p.deactivations))
+            if mode == "apply":
+                with rt.engine.begin() as conn:
+                    repo.record_refusal(conn, report.run_id, rt.actor, now, refusal.message, report.to_dict())
+            return report
+        if mode != "apply":
+            report.result = "planned"
+            return report
+        all_failed = bool(p.sources) and all(not s.complete for s in p.sources)
+        if all_failed or not p.pending:
+            report.result = "failed" if all_failed else "partial" if report.failed_sources else "no_changes"
+            with rt.engine.begin() as conn:
+                repo.record_run(conn, report.run_id, rt.actor, now, report.result, report.to_dict())
+            return report
+        with rt.engine.begin() as conn:
+            effects = ledger_store.apply_plan(conn, rt, p, report.run_id, now)
+            report.licenses = effects.counts
+            report.notices = effects.notices
+            report.result = "partial" if report.failed_sources else "applied"
+            repo.record_run(conn, report.run_id, rt.actor, now, report.result, report.to_dict())
+        log.info("sync applied", **p.changes_summary(), **report.licenses)
+        return report
+    finally:
+        report.seconds = time.monotonic() - started
+        if lock is not None:
+            lock.__exit__(None, None, None)
