@@ -1,0 +1,164 @@
+"""Engines for the state store, and the mapping of database failures to the errors the CLI reports (exit 74).
+
+SQLite (the default) runs in WAL mode with ``synchronous=FULL``: WAL keeps every transaction atomic, so a
+process killed in the middle of an apply leaves the previous state (``NORMAL`` would already give that); FULL
+adds an fsync per commit so that an acknowledged host grant or admin action also survives a power loss. Commits
+are few (one per run, one per grant), so the cost is small. Foreign keys are enforced and a writer waits up to
+``BUSY_TIMEOUT_S`` for another writer. Transactions are opened with an explicit ``BEGIN`` (pysqlite's implicit
+transactions would run DDL and reads outside them); :func:`begin_write` opens ``BEGIN IMMEDIATE`` for a
+transaction that reads before it writes, so that it waits for a concurrent writer instead of failing.
+
+PostgreSQL: ``postgresql+psycopg://USER@HOST/DB``. To keep syncd's tables in a schema other than the user's
+default, put the search path in the URL as a libpq option:
+``postgresql+psycopg://syncd@db/syncd?options=-csearch_path%3Dsyncd`` (the tests use one schema per test that
+way). Tables, the journal trigger and Alembic's version table then live in that schema, and the lock keys
+derive from it.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import URL, Connection, Engine, ExceptionContext, make_url
+
+BUSY_TIMEOUT_S = 30.0
+PG_CONNECT_TIMEOUT_S = 10
+
+
+class StoreError(Exception):
+    """A database failure that the CLI reports as one line with exit 74."""
+
+    def __init__(self, message: str, *, temporary: bool) -> None:
+        super().__init__(message)
+        self.temporary = temporary
+
+
+class DatabaseUnavailable(StoreError):
+    """The database cannot be reached, opened, or is busy beyond the wait."""
+
+
+class DiskFull(StoreError):
+    """The database (or its disk) has no room for the write."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, temporary=True)
+
+
+def default_url() -> str:
+    """``$STATE_DIRECTORY/syncd.db`` under systemd (first entry when several), else ``./syncd.db``."""
+    state = os.environ.get("STATE_DIRECTORY", "").split(":")[0]
+    path = Path(state) / "syncd.db" if state else Path("syncd.db")
+    return f"sqlite:///{path.resolve()}"
+
+
+def make_engine(url: str | URL, **kwargs: Any) -> Engine:
+    """Create an engine for a SQLite or PostgreSQL URL, set up as the module docstring says.
+
+    Extra keyword arguments go to :func:`sqlalchemy.create_engine`. A bare ``postgresql://`` URL is taken to
+    mean the psycopg 3 driver, the one syncd ships with.
+    """
+    u = make_url(url)
+    backend = u.get_backend_name()
+    if backend == "sqlite":
+        return _sqlite_engine(u, **kwargs)
+    if backend == "postgresql":
+        if u.drivername == "postgresql":
+            u = u.set(drivername="postgresql+psycopg")
+        connect_args = {"connect_timeout": PG_CONNECT_TIMEOUT_S, **kwargs.pop("connect_args", {})}
+        engine = create_engine(u, pool_pre_ping=True, connect_args=connect_args, **kwargs)
+        event.listen(engine, "handle_error", _classify_error)
+        return engine
+    raise ValueError(f"unsupported database URL scheme {u.drivername!r} (use sqlite:/// or postgresql+psycopg://)")
+
+
+def _sqlite_engine(u: URL, **kwargs: Any) -> Engine:
+    if u.database and u.database != ":memory:" and not u.database.startswith("file:"):
+        parent = Path(u.database).expanduser().resolve().parent
+        if not parent.is_dir():
+            raise DatabaseUnavailable(f"database directory {parent} does not exist", temporary=False)
+    connect_args = {"timeout": BUSY_TIMEOUT_S, **kwargs.pop("connect_args", {})}
+    engine = create_engine(u, connect_args=connect_args, **kwargs)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
+        dbapi_conn.isolation_level = None          # SQLAlchemy's "begin" event below opens transactions
+        cur = dbapi_conn.cursor()
+        try:
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=FULL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
+        finally:
+            cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+    event.listen(engine, "handle_error", _classify_error)
+    return engine
+
+
+@contextmanager
+def begin_write(engine: Engine) -> Iterator[Connection]:
+    """A transaction that will write: ``BEGIN IMMEDIATE`` on SQLite, a plain transaction on PostgreSQL.
+
+    On SQLite a deferred transaction that reads first and then writes fails at once ("database is locked") when
+    another connection wrote in between; taking the write lock up front makes it wait its turn instead.
+    """
+    eng = engine.execution_options(sqlite_begin="IMMEDIATE") if engine.dialect.name == "sqlite" else engine
+    with eng.begin() as conn:
+        yield conn
+
+
+def _where(ctx: ExceptionContext) -> str:
+    eng = ctx.engine
+    if eng is None:
+        return "the database"
+    u = eng.url
+    if u.get_backend_name() == "sqlite":
+        return f"database {u.database}"
+    return f"database {u.render_as_string(hide_password=True).split('?')[0]}"
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
+
+
+def _classify_error(ctx: ExceptionContext) -> None:
+    """Raise :class:`DiskFull` or :class:`DatabaseUnavailable` in place of the driver's error where one fits."""
+    exc = ctx.original_exception
+    text = _one_line(exc)
+    low = text.lower()
+    where = _where(ctx)
+    if isinstance(exc, sqlite3.Error):
+        if isinstance(exc, sqlite3.OperationalError):
+            if "database or disk is full" in low:
+                raise DiskFull(f"{where}: disk full ({text})") from exc
+            if "database is locked" in low or "database is busy" in low:
+                raise DatabaseUnavailable(f"{where} is busy: {text}", temporary=True) from exc
+            if "unable to open database" in low or "disk i/o error" in low or "readonly database" in low:
+                raise DatabaseUnavailable(f"{where} unavailable: {text}", temporary=False) from exc
+        return
+    try:
+        import psycopg
+    except ImportError:           # pragma: no cover - psycopg is a dependency
+        return
+    if not isinstance(exc, psycopg.Error):
+        return
+    state = getattr(exc, "sqlstate", None) or ""
+    if state == "53100" or "no space left" in low:
+        raise DiskFull(f"{where}: disk full ({text})") from exc
+    if ctx.is_disconnect or state.startswith("08") or state in {"57P01", "57P02", "57P03"}:
+        raise DatabaseUnavailable(f"{where} unavailable: {text}", temporary=True) from exc
+    if state in {"28000", "28P01", "3D000"}:       # authentication failed, no such database
+        raise DatabaseUnavailable(f"{where} unavailable: {text}", temporary=False) from exc
+    if isinstance(exc, psycopg.OperationalError) and ctx.connection is None:
+        raise DatabaseUnavailable(f"{where} unavailable: {text}", temporary=True) from exc
