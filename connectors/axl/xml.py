@@ -1,0 +1,82 @@
+"""Safe XML parsing and the AXL namespaces.
+
+Every AXL body, in the connector and in the simulator, is parsed here: DTDs are not loaded, entities are not
+resolved, the network is never touched, and a document that carries a DOCTYPE (the vehicle of entity-expansion
+and external-entity attacks) is rejected outright rather than parsed with its declarations ignored.
+"""
+
+from __future__ import annotations
+
+import re
+
+from lxml import etree
+
+SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
+SERVICE_NS = "http://www.cisco.com/AXLAPIService/"
+BINDING = f"{{{SERVICE_NS}}}AXLAPIBinding"
+VERSION_RE = re.compile(r"^(\d{1,2})\.(\d)$")
+SUPPORTED_VERSIONS = ("11.5", "12.0", "12.5", "14.0", "15.0")
+
+_ENV_BODY = f"{{{SOAP_ENV}}}Body"
+_ENV_FAULT = f"{{{SOAP_ENV}}}Fault"
+
+
+class MalformedXmlError(ValueError):
+    """The body is not well-formed XML, or not a SOAP envelope."""
+
+
+class UnsafeXmlError(MalformedXmlError):
+    """The document carries a DOCTYPE (DTD, entity declarations): refused, never expanded."""
+
+
+def axl_ns(version: str) -> str:
+    return f"http://www.cisco.com/AXL/API/{version}"
+
+
+def soap_action(version: str, op: str) -> str:
+    return f'"CUCM:DB ver={version} {op}"'
+
+
+def check_version(version: str) -> str:
+    """Return ``version`` if it is an AXL schema version syncd supports (11.5 to 15.x), else raise ValueError."""
+    m = VERSION_RE.match(version or "")
+    if not m or not ((11, 5) <= (int(m.group(1)), int(m.group(2))) <= (15, 9)):
+        raise ValueError(f"unsupported AXL version {version!r} (supported: 11.5 to 15.0, e.g. 14.0)")
+    return version
+
+
+def safe_parser() -> etree.XMLParser:
+    """A fresh parser (lxml parsers are not safe to share between threads)."""
+    return etree.XMLParser(
+        resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False, huge_tree=False,
+        remove_blank_text=False,
+    )
+
+
+def parse_xml(body: bytes) -> etree._Element:
+    """Parse ``body`` safely; raise :class:`UnsafeXmlError` on a DOCTYPE, :class:`MalformedXmlError` otherwise."""
+    try:
+        root = etree.fromstring(body, safe_parser())
+    except etree.XMLSyntaxError as e:
+        raise MalformedXmlError(f"malformed XML: {e}") from None
+    info = root.getroottree().docinfo
+    if info.doctype or info.internalDTD is not None or info.externalDTD is not None:
+        raise UnsafeXmlError("XML with a DOCTYPE (DTD or entity declarations) refused")
+    return root
+
+
+def soap_payload(root: etree._Element) -> etree._Element:
+    """The first child of the SOAP Body (the operation, its response, or a Fault)."""
+    body = root.find(_ENV_BODY)
+    if body is None or len(body) == 0:
+        raise MalformedXmlError("not a SOAP envelope: no Body content")
+    return body[0]
+
+
+def is_fault(el: etree._Element) -> bool:
+    return el.tag == _ENV_FAULT
+
+
+def local(tag: str) -> str:
+    """Local name of a Clark-notation tag."""
+    return tag.rsplit("}", 1)[-1]

@@ -1,0 +1,251 @@
+"""The CUCM source: full reads (SQL on ``enduser`` or listUser pages) and incremental reads (listChange).
+
+Each read returns a :class:`~connectors.records.SourceBatch` and never raises for a source failure: a failed read
+is an incomplete batch with a one-line ``error``, so nobody is deactivated because of it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from datetime import datetime
+from typing import Any
+
+from connectors.records import CucmUser, SourceBatch
+
+from . import sql
+from .client import AxlClient, AxlError
+from .options import CucmOptions
+from .parse import Change, change_page, sql_ldap_flag, sql_rows, user_from_get, users_from_list, users_from_sql
+
+log = logging.getLogger("connectors.cucm")
+
+LIST_TAGS = {"firstName": "", "lastName": "", "userid": "", "mailid": "", "status": ""}
+GET_TAGS = {**LIST_TAGS, "ldapDirectoryName": ""}
+OBJECTS = {"object": ["User"]}
+FATAL_KINDS = frozenset(("auth", "tls", "config"))   # no point in falling back to another call
+
+
+class _NeedFullRead(Exception):
+    """The incremental read cannot be trusted; the message says why (it goes to the batch notes and the log)."""
+
+
+def _braced(uuid: str) -> str:
+    return "{" + uuid.upper() + "}"
+
+
+class CucmConnector:
+    """Reads one CUCM cluster (its publisher). Cheap to construct: the shipped WSDL loads in a few ms.
+
+    Raises ValueError from the constructor for settings that cannot work (bad version, method, WSDL).
+    """
+
+    source_type = "cucm"
+
+    def __init__(self, opts: CucmOptions) -> None:
+        opts.validate()
+        self.opts = opts
+        self.name = opts.name
+        self._client = AxlClient(opts)
+
+    def close(self) -> None:
+        self._client.close()
+
+    # -- entry point --------------------------------------------------------------------------------------
+
+    def read(self, cursor: dict[str, Any] | None, full: bool, now: datetime) -> SourceBatch:
+        """Read the source: incrementally from ``cursor`` unless ``full`` or the cursor cannot be used."""
+        notes: list[str] = []
+        if self.opts.insecure:
+            log.warning("%s: TLS certificate verification is OFF (insecure = true)", self.name)
+            notes.append("TLS certificate verification is off (insecure = true)")
+        try:
+            if not full and cursor:
+                try:
+                    return self._incremental(cursor, notes)
+                except _NeedFullRead as e:
+                    log.warning("%s: %s: full read", self.name, e)
+                    notes.append(f"{e}: full read")
+            elif not full:
+                notes.append("no stored cursor: full read")
+            return self._full(notes)
+        except AxlError as e:
+            log.error("%s: read failed: %s", self.name, e)
+            return SourceBatch(self.name, self.source_type, [], complete=False, full=full or not cursor,
+                               error=f"CUCM {self.name}: {e}", notes=notes)
+        except Exception as e:   # a bug must not look like an empty, complete source
+            log.exception("%s: read failed", self.name)
+            return SourceBatch(self.name, self.source_type, [], complete=False, full=full or not cursor,
+                               error=f"CUCM {self.name}: unexpected error: {type(e).__name__}: {e}", notes=notes)
+
+    # -- full read ----------------------------------------------------------------------------------------
+
+    def _full(self, notes: list[str]) -> SourceBatch:
+        cursor = self._baseline(notes)
+        records = self._all_by_sql() if self.opts.method == "sql" else self._all_by_list()
+        log.info("%s: full read: %d users (%d requests)", self.name, len(records), self._client.requests_sent)
+        return SourceBatch(self.name, self.source_type, records, complete=True, full=True, cursor=cursor,
+                           notes=notes)
+
+    def _baseline(self, notes: list[str]) -> dict[str, Any] | None:
+        """Take the change queue's position *before* the full read, so changes made during it are replayed."""
+        try:
+            page = change_page(self._client.call("listChange", objectList=OBJECTS))
+        except AxlError as e:
+            if e.kind in FATAL_KINDS:
+                raise
+            log.warning("%s: listChange unavailable (%s); the next read will be full too", self.name, e)
+            notes.append(f"listChange unavailable ({e}): no incremental cursor")
+            return None
+        if page.queue_id is None or page.next_start_change_id is None:
+            notes.append("listChange gave no queue position: no incremental cursor")
+            return None
+        return {"queue_id": page.queue_id, "next_start_change_id": page.next_start_change_id}
+
+    def _halve(self, page: int, e: AxlError) -> int:
+        if page <= 1:
+            raise e
+        smaller = max(1, page // 2)
+        log.warning("%s: response too large at page size %d; retrying with %d", self.name, page, smaller)
+        return smaller
+
+    def _all_by_sql(self) -> list[CucmUser]:
+        records: list[CucmUser] = []
+        seen: set[str] = set()
+        last: str | None = None
+        page = self.opts.page_size
+        while True:
+            try:
+                payload = self._client.call("executeSQLQuery", sql=sql.page_after(last, page))
+            except AxlError as e:
+                if e.kind != "too_large":
+                    raise
+                page = self._halve(page, e)
+                continue
+            n = 0
+            for u in users_from_sql(payload):
+                n += 1
+                last = u.uuid
+                if u.uuid not in seen:
+                    seen.add(u.uuid)
+                    records.append(u)
+            del payload
+            if n < page:
+                return records
+
+    def _all_by_list(self) -> list[CucmUser]:
+        records: list[CucmUser] = []
+        seen: set[str] = set()
+        skip = 0
+        page = self.opts.page_size
+        while True:
+            try:
+                payload = self._client.call("listUser", searchCriteria={"userid": "%"}, returnedTags=LIST_TAGS,
+                                            skip=skip, first=page)
+            except AxlError as e:
+                if e.kind != "too_large":
+                    raise
+                page = self._halve(page, e)
+                continue
+            users = list(users_from_list(payload))
+            del payload
+            for u in self._with_ldap_flags(users):
+                if u.uuid not in seen:      # rows can shift between pages while users change: upsert by uuid
+                    seen.add(u.uuid)
+                    records.append(u)
+            if len(users) < page:
+                return records
+            skip += len(users)
+
+    def _with_ldap_flags(self, users: list[CucmUser]) -> list[CucmUser]:
+        """listUser cannot tell LDAP from local users; add the flag as ``ldap_flag`` says."""
+        if self.opts.ldap_flag == "ad" or not users:
+            return users
+        flags: dict[str, bool | None] = {}
+        if self.opts.ldap_flag == "sql":
+            step = self.opts.change_chunk
+            for i in range(0, len(users), step):
+                payload = self._client.call(
+                    "executeSQLQuery", sql=sql.by_pkids([u.uuid for u in users[i:i + step]], sql.FLAG_COLUMNS))
+                for row in sql_rows(payload):
+                    flags[(row.get("pkid") or "").lower()] = sql_ldap_flag(
+                        row.get("fkdirectorypluginconfig"), row.get("islocaluser"))
+        else:   # getuser: one call per user (slow at scale; documented)
+            for u in users:
+                got = self._get_user(u.uuid, {"ldapDirectoryName": ""})
+                if got is not None:
+                    flags[u.uuid] = got.ldap_synced
+        return [dataclasses.replace(u, ldap_synced=flags.get(u.uuid)) for u in users]
+
+    def _get_user(self, uuid: str, tags: dict[str, str]) -> CucmUser | None:
+        """getUser by uuid; None when CUCM says the user does not exist (axlcode 5007)."""
+        try:
+            payload = self._client.call("getUser", uuid=_braced(uuid), returnedTags=tags)
+        except AxlError as e:
+            if e.fault is not None and e.fault.axlcode == 5007:
+                return None
+            raise
+        return user_from_get(payload, ldap_flag=True)
+
+    # -- incremental read ---------------------------------------------------------------------------------
+
+    def _incremental(self, cursor: dict[str, Any], notes: list[str]) -> SourceBatch:
+        queue_id = cursor.get("queue_id")
+        nxt = cursor.get("next_start_change_id")
+        if not isinstance(queue_id, str) or not isinstance(nxt, int) or isinstance(nxt, bool):
+            raise _NeedFullRead("stored cursor is not usable")
+        changed: dict[str, Change] = {}
+        while True:
+            try:
+                payload = self._client.call("listChange", startChangeId={"queueId": queue_id, "_value_1": nxt},
+                                            objectList=OBJECTS)
+            except AxlError as e:
+                if e.kind in FATAL_KINDS:
+                    raise
+                raise _NeedFullRead(f"listChange failed ({e})") from None
+            page = change_page(payload)
+            if page.queue_id is not None and page.queue_id != queue_id:
+                raise _NeedFullRead("change queue id changed (AXL service restarted)")
+            if page.first_change_id is not None and page.first_change_id > nxt:
+                raise _NeedFullRead(f"changes from id {nxt} were evicted from the change queue")
+            if page.next_start_change_id is None:
+                raise _NeedFullRead("listChange answer without queue position")
+            for c in page.changes:
+                prev = changed.pop(c.uuid, None)
+                if prev is not None:
+                    c.tags = {**prev.tags, **c.tags}
+                changed[c.uuid] = c         # the last action wins; the order is that of the last change
+            progressed = page.next_start_change_id > nxt
+            nxt = page.next_start_change_id
+            if not progressed or page.last_change_id is None or page.last_change_id < nxt:
+                break
+        records = self._reread(changed)
+        notes.append(f"{len(changed)} changed users since change id {cursor['next_start_change_id']}")
+        log.info("%s: incremental read: %d changed users", self.name, len(changed))
+        return SourceBatch(self.name, self.source_type, records, complete=True, full=False,
+                           cursor={"queue_id": queue_id, "next_start_change_id": nxt}, notes=notes)
+
+    def _reread(self, changed: dict[str, Change]) -> list[CucmUser]:
+        """Re-read changed users by uuid; removed ones (action r, or gone on re-read) come back removed=True."""
+        wanted = [u for u, c in changed.items() if c.action != "r" and u]
+        found: dict[str, CucmUser] = {}
+        if self.opts.method == "sql":
+            step = self.opts.change_chunk
+            for i in range(0, len(wanted), step):
+                for u in users_from_sql(self._client.call("executeSQLQuery", sql=sql.by_pkids(wanted[i:i + step]))):
+                    found[u.uuid] = u
+        else:
+            for uuid in wanted:
+                got = self._get_user(uuid, GET_TAGS)
+                if got is not None:
+                    found[uuid] = got if self.opts.ldap_flag != "ad" else dataclasses.replace(got, ldap_synced=None)
+        out: list[CucmUser] = []
+        for uuid, c in changed.items():
+            if not uuid:
+                continue
+            if uuid in found:
+                out.append(found[uuid])
+            else:
+                out.append(CucmUser(uuid=uuid, userid=c.tags.get("userid") or "", mailid=c.tags.get("mailid") or None,
+                                    firstname=None, lastname=None, status=0, ldap_synced=None, removed=True))
+        return out
