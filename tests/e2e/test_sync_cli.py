@@ -91,7 +91,7 @@ def test_two_concurrent_runs_one_exits_75(site: Site):
     try:
         time.sleep(1.5)       # the first run now holds the run lock and waits on the FIFO
         second = site.run("sync", check=75)
-        assert "another run holds" in second.stderr and len(second.stderr.strip().splitlines()) == 1
+        assert "another sync is running" in second.stderr and len(second.stderr.strip().splitlines()) == 1
     finally:
         writer = threading.Thread(target=lambda: fifo.write_text(
             "".join(__import__("json").dumps(r) + "\n" for r in site.rows.values())))

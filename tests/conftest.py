@@ -1,0 +1,3 @@
+"""Project-wide pytest configuration: shared fixture plugins."""
+
+pytest_plugins = ["tests.pgfixture"]
