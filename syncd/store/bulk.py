@@ -1,0 +1,227 @@
+"""Batched writes and compact readers for a sync's apply, which runs in ONE transaction.
+
+Every function takes the caller's open :class:`~sqlalchemy.engine.Connection` (``with engine.begin() as conn``
+or :func:`syncd.store.db.begin_write`) and never commits: the caller's transaction decides. Writes go out as
+``INSERT ... ON CONFLICT DO UPDATE`` with executemany in chunks of :data:`CHUNK` rows, so a full read of
+400,000 people costs a few hundred statements, not one per person. Readers stream their results.
+
+There is deliberately no helper that updates or deletes journal rows: the journal is append-only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime
+from itertools import islice
+from typing import Any, NamedTuple
+
+from sqlalchemy import Table, delete, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Row
+
+from . import models
+
+CHUNK = 5000           # rows per executemany call
+IN_CHUNK = 1000        # keys per IN (...) list
+STREAM = 5000          # rows fetched per round trip by the streaming readers
+
+
+def _chunks(rows: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    it = iter(rows)
+    while chunk := list(islice(it, size)):
+        yield chunk
+
+
+def _insert(conn: Connection, table: Table) -> Any:
+    name = conn.dialect.name
+    if name == "postgresql":
+        return postgresql.insert(table)
+    if name == "sqlite":
+        return sqlite.insert(table)
+    raise ValueError(f"no bulk upsert for database backend {name!r}")
+
+
+def _by_shape(rows: Sequence[Mapping[str, Any]]) -> dict[tuple[str, ...], list[Mapping[str, Any]]]:
+    """Group rows by their set of keys: one executemany needs the same columns in every row."""
+    groups: dict[tuple[str, ...], list[Mapping[str, Any]]] = {}
+    for r in rows:
+        groups.setdefault(tuple(sorted(r)), []).append(r)
+    return groups
+
+
+def _upsert(
+    conn: Connection, table: Table, chunk: Sequence[Mapping[str, Any]], conflict: Sequence[str],
+    keep: Sequence[str] = (),
+) -> None:
+    """Insert ``chunk``, updating the other columns of a row whose ``conflict`` columns already exist.
+
+    Columns named in ``keep`` are written on insert only (such as ``created_at``). No RETURNING: with psycopg, a
+    statement of thousands of parameters costs more to prepare client-side than its rows cost to write, so ids
+    are read back separately where needed.
+    """
+    for shape, group in _by_shape(chunk).items():
+        missing = [c for c in conflict if c not in shape]
+        if missing:
+            raise ValueError(f"{table.name}: row without {', '.join(missing)}")
+        ins = _insert(conn, table)
+        update = {c: ins.excluded[c] for c in shape if c not in conflict and c not in keep}
+        stmt = ins.on_conflict_do_update(index_elements=list(conflict), set_=update) if update else \
+            ins.on_conflict_do_nothing(index_elements=list(conflict))
+        conn.execute(stmt, group)
+
+
+# --- writers -------------------------------------------------------------------------------------------------
+
+
+def upsert_people(conn: Connection, rows: Iterable[Mapping[str, Any]]) -> dict[str, int]:
+    """Insert or update people keyed by ``email``; returns ``{email: id}`` of every row written.
+
+    Each row holds ``email`` and the columns to set (see :class:`~syncd.store.models.Person`; a new person needs
+    every non-null column). ``created_at`` is kept from the first insert; ``id`` is never changed.
+    """
+    t = models.people
+    ids: dict[str, int] = {}
+    for chunk in _chunks(rows, CHUNK):
+        _upsert(conn, t, chunk, ("email",), keep=("created_at", "id"))
+        for emails in _chunks((r["email"] for r in chunk), IN_CHUNK):
+            ids.update(conn.execute(select(t.c.email, t.c.id).where(t.c.email.in_(emails))).tuples().all())
+    return ids
+
+
+def upsert_source_records(conn: Connection, rows: Iterable[Mapping[str, Any]]) -> int:
+    """Insert or update source records keyed by (``source``, ``source_key``); returns the number of rows."""
+    n = 0
+    for chunk in _chunks(rows, CHUNK):
+        _upsert(conn, models.source_records, chunk, ("source", "source_key"))
+        n += len(chunk)
+    return n
+
+
+def delete_source_records(conn: Connection, source: str, keys: Iterable[str]) -> int:
+    """Remove records of ``source`` by key (records the source no longer returns); returns the number removed."""
+    t = models.source_records
+    n = 0
+    for chunk in _chunks(keys, IN_CHUNK):
+        n += conn.execute(delete(t).where(t.c.source == source, t.c.source_key.in_(chunk))).rowcount
+    return n
+
+
+def save_cursor(conn: Connection, source: str, data: Mapping[str, Any], run_id: str | None,
+                at: datetime | None = None) -> None:
+    """Store a source's cursor; it takes effect only when the caller's transaction commits."""
+    row = {"source": source, "data": dict(data), "run_id": run_id, "updated_at": at or datetime.now(UTC)}
+    _upsert(conn, models.cursors, [row], ("source",))
+
+
+def append_journal(conn: Connection, rows: Iterable[Mapping[str, Any]]) -> int:
+    """Append journal rows (``run_id, at, actor, person, event, source, rule, sentence, before, after,
+    decision``; the optional ones may be left out). Returns the number of rows appended."""
+    t = models.journal
+    cols = [c.name for c in t.columns if c.name != "id"]
+    n = 0
+    for chunk in _chunks(rows, CHUNK):
+        conn.execute(t.insert(), [{c: r.get(c) for c in cols} for r in chunk])
+        n += len(chunk)
+    return n
+
+
+# --- readers -------------------------------------------------------------------------------------------------
+
+ACTIVE, DELETED, IN_CUCM, REMOTE = 1, 2, 4, 8
+
+
+class PeopleIndexRow(NamedTuple):
+    """A stored person in a few dozen bytes: the id, the boolean facts packed into one small int, the AD link."""
+
+    id: int
+    flags: int
+    ad_guid: str | None
+
+    @property
+    def active(self) -> bool:
+        return bool(self.flags & ACTIVE)
+
+    @property
+    def deleted(self) -> bool:
+        return bool(self.flags & DELETED)
+
+    @property
+    def in_cucm(self) -> bool:
+        return bool(self.flags & IN_CUCM)
+
+    @property
+    def management(self) -> str:
+        return "remote" if self.flags & REMOTE else "local"
+
+
+def people_flags(active: bool, deleted: bool, in_cucm: bool, management: str) -> int:
+    return (ACTIVE if active else 0) | (DELETED if deleted else 0) | (IN_CUCM if in_cucm else 0) | (
+        REMOTE if management == "remote" else 0)
+
+
+def _stream(conn: Connection, stmt: Any) -> Iterator[Row[Any]]:
+    result = conn.execution_options(stream_results=True, yield_per=STREAM).execute(stmt)
+    try:
+        yield from result
+    finally:
+        result.close()
+
+
+def load_people_index(conn: Connection) -> dict[str, PeopleIndexRow]:
+    """Every stored person by e-mail key, compactly (see :class:`PeopleIndexRow`), streamed from the database."""
+    t = models.people
+    stmt = select(t.c.email, t.c.id, t.c.active, t.c.deleted, t.c.in_cucm, t.c.management, t.c.ad_guid)
+    out: dict[str, PeopleIndexRow] = {}
+    for email, pid, active, deleted, in_cucm, management, guid in _stream(conn, stmt):
+        out[email] = PeopleIndexRow(pid, people_flags(active, deleted, in_cucm, management), guid)
+    return out
+
+
+class SourceDigest(NamedTuple):
+    digest: str
+    email_key: str | None
+    active: bool
+
+
+def load_source_digests(conn: Connection, source: str) -> dict[str, SourceDigest]:
+    """``{source_key: (digest, email_key, active)}`` of one source, to skip unchanged records cheaply."""
+    t = models.source_records
+    stmt = select(t.c.source_key, t.c.digest, t.c.email_key, t.c.active).where(t.c.source == source)
+    return {key: SourceDigest(digest, email, bool(active)) for key, digest, email, active in _stream(conn, stmt)}
+
+
+def iter_source_records(conn: Connection, source: str | None = None) -> Iterator[Row[Any]]:
+    """Stream stored source records (all columns), of one source or of all, in key order."""
+    t = models.source_records
+    stmt = select(t).order_by(t.c.source, t.c.source_key)
+    if source is not None:
+        stmt = stmt.where(t.c.source == source)
+    return _stream(conn, stmt)
+
+
+def load_cursor(conn: Connection, source: str) -> dict[str, Any] | None:
+    t = models.cursors
+    return conn.execute(select(t.c.data).where(t.c.source == source)).scalar_one_or_none()
+
+
+def load_cursors(conn: Connection) -> dict[str, dict[str, Any]]:
+    t = models.cursors
+    return {source: data for source, data in conn.execute(select(t.c.source, t.c.data))}
+
+
+def journal_rows(
+    conn: Connection, person: str | None = None, since: datetime | None = None, limit: int | None = None,
+) -> list[Row[Any]]:
+    """Journal rows, oldest first: of one person (e-mail key) and/or at or after ``since``; with ``limit``, the
+    newest ``limit`` of them (still oldest first)."""
+    t = models.journal
+    stmt = select(t)
+    if person is not None:
+        stmt = stmt.where(t.c.person == person)
+    if since is not None:
+        stmt = stmt.where(t.c.at >= since)
+    if limit is None:
+        return list(conn.execute(stmt.order_by(t.c.id)))
+    rows = list(conn.execute(stmt.order_by(t.c.id.desc()).limit(limit)))
+    rows.reverse()
+    return rows

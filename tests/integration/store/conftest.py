@@ -1,0 +1,20 @@
+"""Fixtures of the store tests: a migrated engine on SQLite and on PostgreSQL (one schema per test)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from syncd.store.db import make_engine
+from syncd.store.migrate import upgrade
+from tests.pgfixture import db_url, pg_role, pg_schema, pg_url  # noqa: F401  (fixtures)
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:  # noqa: F811
+    eng = make_engine(db_url)
+    upgrade(eng)
+    yield eng
+    eng.dispose()
