@@ -1,0 +1,85 @@
+"""Full reads against the simulator over real HTTP: SQL and listUser give the same people."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from connectors.axlsim import Simulator
+
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def _expected(sim: Simulator) -> dict[str, tuple]:
+    return {u.pkid: (u.userid, u.mailid, u.firstname, u.lastname, u.status, u.ldap) for u in sim.population}
+
+
+def _got(batch) -> dict[str, tuple]:
+    return {r.uuid: (r.userid, r.mailid, r.firstname, r.lastname, r.status, r.ldap_synced) for r in batch.records}
+
+
+def test_sql_full_read_returns_every_user_exactly(big_sim, make_conn):
+    batch = make_conn(big_sim, method="sql", page_size=1000).read(None, False, NOW)
+    assert batch.error is None and batch.complete and batch.full
+    assert batch.source == "cucm" and batch.source_type == "cucm"
+    assert len(batch.records) == 20_000
+    assert _got(batch) == _expected(big_sim)
+    assert "no stored cursor: full read" in batch.notes
+    assert batch.cursor == {"queue_id": big_sim.queue_id, "next_start_change_id": 1}
+    # the population has what a real cluster has; the reads keep it intact
+    recs = batch.records
+    assert any(r.status == 2 for r in recs) and any(r.mailid is None for r in recs)
+    assert any(r.ldap_synced is False for r in recs) and any(r.ldap_synced for r in recs)
+    assert any(r.lastname == "Smith & Sons" for r in recs) and any(r.lastname == "<Admin>" for r in recs)
+    assert any(r.firstname == "Zoë" for r in recs) and any(r.lastname == "山田" for r in recs)
+    mails = [r.mailid for r in recs if r.mailid]
+    assert len(mails) > len(set(mails))          # duplicate e-mails survive the read
+    assert all(r.uuid == r.uuid.lower() and "{" not in r.uuid for r in recs)
+
+
+def test_list_full_read_gives_the_same_people_as_sql(big_sim, make_conn):
+    by_sql = make_conn(big_sim, method="sql").read(None, True, NOW)
+    by_list = make_conn(big_sim, method="list", ldap_flag="sql", page_size=1500).read(None, True, NOW)
+    assert by_list.complete and by_list.error is None and by_list.full
+    assert _got(by_list) == _got(by_sql)
+
+
+def test_list_ldap_flag_from_getuser_and_from_ad(sim, make_conn):
+    expected = _expected(sim)
+    by_get = make_conn(sim, method="list", ldap_flag="getuser", page_size=100).read(None, True, NOW)
+    assert by_get.complete and _got(by_get) == expected
+    by_ad = make_conn(sim, method="list", ldap_flag="ad", page_size=100).read(None, True, NOW)
+    assert by_ad.complete
+    assert all(r.ldap_synced is None for r in by_ad.records)
+    assert {r.uuid for r in by_ad.records} == set(expected)
+
+
+@pytest.mark.parametrize("method", ["sql", "list"])
+def test_page_size_is_halved_when_cucm_says_query_too_large(make_conn, method):
+    with Simulator(2_000, seed=2, response_limit=100_000) as small_limit:   # ~400 SQL rows fit in 100 kB
+        conn = make_conn(small_limit, method=method, ldap_flag="ad", page_size=2000)
+        batch = conn.read(None, True, NOW)
+        assert batch.complete and batch.error is None
+        assert len(batch.records) == 2_000 and len({r.uuid for r in batch.records}) == 2_000
+        assert conn._client.requests_sent > 5     # it went down to pages that fit
+
+
+def test_a_page_size_of_one_row_that_is_still_too_large_fails_the_source(make_conn):
+    with Simulator(20, seed=2, response_limit=50) as tiny:
+        batch = make_conn(tiny, page_size=4).read(None, True, NOW)
+    assert not batch.complete and batch.records == []
+    assert "Query request too large" in batch.error and "\n" not in batch.error
+
+
+def test_several_clusters_keep_their_own_names_and_cursors(make_conn):
+    with Simulator(50, seed=1) as a, Simulator(70, seed=2) as b:
+        ca, cb = make_conn(a, name="cucm-eu"), make_conn(b, name="cucm-us")
+        ba, bb = ca.read(None, False, NOW), cb.read(None, False, NOW)
+        assert (ba.source, len(ba.records)) == ("cucm-eu", 50)
+        assert (bb.source, len(bb.records)) == ("cucm-us", 70)
+        assert ba.cursor["queue_id"] == a.queue_id != bb.cursor["queue_id"] == b.queue_id
+        a.set_status(a.population[0].userid, 2)
+        ia, ib = ca.read(ba.cursor, False, NOW), cb.read(bb.cursor, False, NOW)
+        assert [r.uuid for r in ia.records] == [a.population[0].pkid] and ib.records == []
+        assert not ia.full and not ib.full
