@@ -19,7 +19,6 @@ import re
 import tomllib
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import timedelta
-from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -165,10 +164,15 @@ def _empty_to_none(value: Any) -> Any:
     return None if value == "" else value
 
 
-def _relative_to_config(value: Path | None, info: ValidationInfo) -> Path | None:
+def _relative_to_config(value: str | None, info: ValidationInfo) -> str | None:
+    """A relative path is relative to the configuration file's folder (paths stay ``str``, as consumers want)."""
+    if value is None:
+        return None
+    if not value.strip():
+        raise ValueError("empty path")
     base = (info.context or {}).get("base_dir")
-    if value is not None and base is not None and not value.is_absolute():
-        return Path(base) / value
+    if base is not None and not os.path.isabs(value):
+        return os.path.join(base, value)
     return value
 
 
@@ -197,8 +201,8 @@ Float = Annotated[float, Strict()]          # strict float still accepts TOML in
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 PositiveDuration = Annotated[timedelta, BeforeValidator(parse_duration), AfterValidator(_positive)]
 OptStr = Annotated[str | None, BeforeValidator(_empty_to_none)]
-OptPath = Annotated[Path | None, BeforeValidator(_empty_to_none), AfterValidator(_relative_to_config)]
-ConfigPath = Annotated[Path, AfterValidator(_relative_to_config)]
+OptPath = Annotated[str | None, BeforeValidator(_empty_to_none), AfterValidator(_relative_to_config)]
+ConfigPath = Annotated[str, AfterValidator(_relative_to_config)]
 EnvName = Annotated[str | None, BeforeValidator(_empty_to_none), AfterValidator(_env_name)]
 CredentialName = Annotated[str | None, BeforeValidator(_empty_to_none), AfterValidator(_credential_name)]
 OptSecret = Annotated[Secret | None, BeforeValidator(_empty_to_none)]
@@ -321,8 +325,8 @@ class CucmSource(_SecretFields):
     """Where the LDAP-synchronised/local flag comes from. Default: "sql" for method sql, "ad" for method list."""
     page_size: Int = Field(default=1000, ge=1, le=10000)
     wsdl: OptPath = None
-    timeout: Float = Field(default=120.0, gt=0)
-    retries: Int = Field(default=3, ge=0, le=20)
+    timeout: Float = Field(default=30.0, gt=0)
+    retries: Int = Field(default=5, ge=0, le=20)
 
     @field_validator("version", mode="before")
     @classmethod
@@ -460,7 +464,7 @@ class FileSource(Section):
     @model_validator(mode="after")
     def _format(self) -> FileSource:
         if self.format is None:
-            self.format = "csv" if self.path.suffix.lower() == ".csv" else "jsonl"
+            self.format = "csv" if self.path.lower().endswith(".csv") else "jsonl"
         return self
 
 
@@ -751,7 +755,7 @@ class Config(Section):
         }
 
 
-def _unreadable(path: Path | None) -> str | None:
+def _unreadable(path: str | None) -> str | None:
     if path is None:
         return None
     try:

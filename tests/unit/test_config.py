@@ -344,7 +344,7 @@ def test_cucm_defaults_and_ldap_flag():
     assert isinstance(a, CucmSource)
     assert (a.name, a.version, a.method, a.ldap_flag, a.page_size, a.insecure, a.ca_file, a.wsdl) == (
         "cucm", "14.0", "sql", "sql", 1000, False, None, None)
-    assert a.timeout > 0 and a.retries >= 0
+    assert (a.timeout, a.retries) == (30.0, 5)
     assert b.ldap_flag == "ad"
     assert cc.ldap_flag == "getuser"
 
@@ -447,8 +447,8 @@ def test_file_source_format_and_relative_path(tmp_path):
         path = "/abs/users.json"
         """)
     a, b = load_config(path).sources.file
-    assert a.path == tmp_path / "exports/users.CSV" and a.format == "csv" and a.kind == "ad"
-    assert b.path == Path("/abs/users.json") and b.format == "jsonl" and b.kind == "cucm"
+    assert a.path == str(tmp_path / "exports/users.CSV") and a.format == "csv" and a.kind == "ad"
+    assert b.path == "/abs/users.json" and b.format == "jsonl" and b.kind == "cucm"
 
 
 def test_api_listen_and_token():
@@ -475,7 +475,7 @@ def test_password_file_relative_to_config_strips_one_newline(tmp_path):
     (tmp_path / "secrets/cucm.secret").write_text("s3cret-value\n\n")
     c = load_config(cucm_with(tmp_path, 'password_file = "secrets/cucm.secret"'))
     src = c.sources.cucm[0]
-    assert src.password_file == tmp_path / "secrets/cucm.secret"
+    assert src.password_file == str(tmp_path / "secrets/cucm.secret")
     assert c.secret_for(src) == "s3cret-value\n"
     assert resolve_secret(src, src.key_path, c.path) == "s3cret-value\n"
     (tmp_path / "secrets/cucm.secret").write_text("other-secret\r\n")
@@ -692,3 +692,9 @@ def test_example_documents_every_key():
     ex_lic, def_lic = example.licenses, defaults.licenses
     assert ex_lic.model_copy(update={"grace_limit": None, "max_concurrent_meetings": None}) == def_lic
     assert ex_lic.concurrent_meetings == def_lic.concurrent_meetings
+
+
+def test_empty_required_path_is_an_error():
+    with pytest.raises(ConfigError) as exc:
+        cfg(sources={"file": [{"path": ""}], "cucm": [{**CUCM, "ca_file": "  "}]})
+    assert errors_of(exc) == {"sources.file[0].path": "empty path", "sources.cucm[0].ca_file": "empty path"}
