@@ -1,0 +1,114 @@
+"""The CWMS host-license policy engine: pure domain code, no I/O, no database, no clock reads.
+
+``decide(ledger, event, settings, now)`` applies rules R1-R12 (DESIGN 5 and 11) and returns a
+:class:`Decision`; ``apply`` folds it into the ledger; ``replay`` rebuilds a ledger from journaled decisions;
+``explain`` answers "what would hosting at T do, and why"; ``notices`` lists the admin warnings at ``now``.
+See :mod:`policy.engine` for how a decision stays correct on the subset of people the store loads.
+"""
+
+from policy.codec import decision_from_dict, decision_to_dict
+from policy.decisions import (
+    Action,
+    AddDemoGrant,
+    AddPurchase,
+    AssignLicense,
+    CloseMeeting,
+    Decision,
+    EndTrial,
+    ExpireLicense,
+    Notice,
+    OpenMeeting,
+    ReleaseLicense,
+    RemarkLicense,
+    SetFirstGrace,
+    SetLastHosted,
+    SetPersonState,
+    SetTrial,
+)
+from policy.engine import apply, decide, replay
+from policy.events import (
+    AddPerson,
+    Deactivation,
+    Deletion,
+    Event,
+    GrantDemonstration,
+    HostRequest,
+    ManagementChange,
+    MeetingEnd,
+    PurchasePermanent,
+    Reactivation,
+    Reserve,
+    StartTrial,
+    Sweep,
+    Upgrade,
+    subject_of,
+)
+from policy.explain import Explanation, IfHosting, explain
+from policy.model import (
+    DemoGrant,
+    HeldLicense,
+    Ledger,
+    LicenseKind,
+    LicenseState,
+    Management,
+    Meeting,
+    PersonState,
+    Purchase,
+    TrialWindow,
+)
+from policy.notices import notices
+from policy.settings import Settings
+
+__all__ = [
+    "Action",
+    "AddDemoGrant",
+    "AddPerson",
+    "AddPurchase",
+    "AssignLicense",
+    "CloseMeeting",
+    "Deactivation",
+    "Decision",
+    "Deletion",
+    "DemoGrant",
+    "EndTrial",
+    "Event",
+    "ExpireLicense",
+    "Explanation",
+    "GrantDemonstration",
+    "HeldLicense",
+    "HostRequest",
+    "IfHosting",
+    "Ledger",
+    "LicenseKind",
+    "LicenseState",
+    "Management",
+    "ManagementChange",
+    "Meeting",
+    "MeetingEnd",
+    "Notice",
+    "OpenMeeting",
+    "PersonState",
+    "Purchase",
+    "PurchasePermanent",
+    "Reactivation",
+    "ReleaseLicense",
+    "RemarkLicense",
+    "Reserve",
+    "SetFirstGrace",
+    "SetLastHosted",
+    "SetPersonState",
+    "SetTrial",
+    "Settings",
+    "StartTrial",
+    "Sweep",
+    "TrialWindow",
+    "Upgrade",
+    "apply",
+    "decide",
+    "decision_from_dict",
+    "decision_to_dict",
+    "explain",
+    "notices",
+    "replay",
+    "subject_of",
+]
