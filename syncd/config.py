@@ -67,10 +67,13 @@ class ConfigError(Exception):
         return ConfigError(self.errors, path)
 
 
+Issue = tuple[tuple[str | int, ...], str]
+
+
 class FieldIssues(ValueError):
     """Raised by cross-field validators to report problems at precise keys below the model being validated."""
 
-    def __init__(self, issues: list[tuple[tuple[str | int, ...], str]]) -> None:
+    def __init__(self, issues: list[Issue]) -> None:
         super().__init__("; ".join(msg for _, msg in issues))
         self.issues = issues
 
@@ -207,6 +210,8 @@ EnvName = Annotated[str | None, BeforeValidator(_empty_to_none), AfterValidator(
 CredentialName = Annotated[str | None, BeforeValidator(_empty_to_none), AfterValidator(_credential_name)]
 OptSecret = Annotated[Secret | None, BeforeValidator(_empty_to_none)]
 SourceName = Annotated[str, AfterValidator(_source_name)]
+MatchKey = Literal["mail", "userid"]
+MATCH_KEYS: tuple[MatchKey, ...] = ("mail", "userid")
 
 
 # -- LDAP syntax checks -----------------------------------------------------------------------------------
@@ -372,7 +377,7 @@ class AdSource(_SecretFields):
     host_group: str = ""
     mode: Literal["dirsync", "usn"] = "dirsync"
     page_size: Int = Field(default=500, ge=1, le=1000)
-    match: list[Literal["mail", "userid"]] = Field(default_factory=lambda: ["mail", "userid"], min_length=1)
+    match: list[MatchKey] = Field(default_factory=lambda: list(MATCH_KEYS), min_length=1)
     start_tls: Bool = False
     insecure: Bool = False
     connect_timeout: Float = Field(default=10.0, gt=0)
@@ -389,7 +394,7 @@ class AdSource(_SecretFields):
     @field_validator("base_dns")
     @classmethod
     def _base_dns(cls, value: list[str]) -> list[str]:
-        issues = [((i,), problem) for i, dn in enumerate(value) if (problem := validate_dn(dn))]
+        issues: list[Issue] = [((i,), problem) for i, dn in enumerate(value) if (problem := validate_dn(dn))]
         if issues:
             raise FieldIssues(issues)
         return value
@@ -420,7 +425,7 @@ class AdSource(_SecretFields):
     @field_validator("urls")
     @classmethod
     def _url_syntax(cls, value: list[str]) -> list[str]:
-        issues: list[tuple[tuple[str | int, ...], str]] = []
+        issues: list[Issue] = []
         for i, url in enumerate(value):
             parts = urlsplit(url)
             try:
@@ -479,18 +484,25 @@ class SourcesConfig(Section):
     @model_validator(mode="after")
     def _names(self) -> SourcesConfig:
         seen: dict[str, str] = {}
-        issues: list[tuple[tuple[str | int, ...], str]] = []
-        for kind, items in (("cucm", self.cucm), ("ad", self.ad), ("file", self.file)):
-            for i, src in enumerate(items):
-                src._key_path = f"sources.{kind}[{i}]"
-                if src.name in seen:
-                    issues.append(((kind, i, "name"), f"duplicate source name {src.name!r} (also {seen[src.name]}); "
-                                                     "give each source its own name"))
-                else:
-                    seen[src.name] = src._key_path
+        issues: list[Issue] = []
+        for kind, i, src in self._indexed():
+            src._key_path = f"sources.{kind}[{i}]"
+            if src.name in seen:
+                issues.append(((kind, i, "name"), f"duplicate source name {src.name!r} (also {seen[src.name]}); "
+                                                 "give each source its own name"))
+            else:
+                seen[src.name] = src._key_path
         if issues:
             raise FieldIssues(issues)
         return self
+
+    def _indexed(self) -> Iterator[tuple[str, int, SourceConfig]]:
+        for i, c in enumerate(self.cucm):
+            yield "cucm", i, c
+        for i, a in enumerate(self.ad):
+            yield "ad", i, a
+        for i, f in enumerate(self.file):
+            yield "file", i, f
 
     def all(self) -> list[SourceConfig]:
         """Every source, CUCM first, then AD, then files, each in file order."""
@@ -858,7 +870,8 @@ def parse_config(data: Mapping[str, Any], path: str | None = None) -> Config:
 
 
 def _inline_secret_sources(config: Config) -> Iterator[CucmSource | AdSource]:
-    for src in (*config.sources.cucm, *config.sources.ad):
+    sources: list[CucmSource | AdSource] = [*config.sources.cucm, *config.sources.ad]
+    for src in sources:
         if src.password is not None:
             yield src
 
