@@ -19,6 +19,9 @@ from types import TracebackType
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.pool import NullPool
+
+from .db import StoreError, make_engine
 
 RUN = "run"
 LEADER = "leader"
@@ -115,8 +118,12 @@ class FileLock(Lock):
 
 
 class AdvisoryLock(Lock):
+    """The lock's session is a connection of its own, outside the engine's pool: when it closes (on release,
+    or when a forgotten lock object is collected) the server drops the lock, and no pooled connection can carry
+    a stray lock into other work."""
+
     def __init__(self, engine: Engine, name: str) -> None:
-        self.engine = engine
+        self.engine = make_engine(engine.url, poolclass=NullPool)
         self.name = name
         self._conn: Connection | None = None
         self._key: int | None = None
@@ -143,9 +150,9 @@ class AdvisoryLock(Lock):
         conn, self._conn = self._conn, None
         try:
             conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": self._key})
-        except SQLAlchemyError:
+        except (SQLAlchemyError, StoreError):
             # the session is gone, and the server dropped the lock with it; never pool a dubious connection
-            with contextlib.suppress(SQLAlchemyError):
+            with contextlib.suppress(SQLAlchemyError, StoreError):
                 conn.invalidate()
         finally:
             conn.close()
@@ -159,7 +166,7 @@ class AdvisoryLock(Lock):
                      "AND granted AND objsubid = 1 AND ((classid::bigint << 32) | objid::bigint) = :k"),
                 {"k": self._key},
             ).scalar_one()
-        except SQLAlchemyError:
+        except (SQLAlchemyError, StoreError):
             return False
         return bool(n)
 
@@ -173,7 +180,7 @@ class AdvisoryLock(Lock):
                          "AND ((l.classid::bigint << 32) | l.objid::bigint) = :k LIMIT 1"),
                     {"k": key},
                 ).first()
-        except SQLAlchemyError:
+        except (SQLAlchemyError, StoreError):
             return ""
         if row is None:
             return ""

@@ -18,3 +18,11 @@ def engine(db_url: str) -> Iterator[Engine]:  # noqa: F811
     upgrade(eng)
     yield eng
     eng.dispose()
+
+
+@pytest.fixture
+def pg_engine(pg_url: str) -> Iterator[Engine]:  # noqa: F811
+    eng = make_engine(pg_url)
+    upgrade(eng)
+    yield eng
+    eng.dispose()

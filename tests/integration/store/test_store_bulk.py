@@ -43,7 +43,8 @@ def test_upsert_100k_people_in_few_statements_then_update_them(engine: Engine) -
     assert p0.deactivated_at == later and p0.inactive_reason == "status 2 in CUCM"
     e0, e1, e3 = (person(i)["email"] for i in (0, 1, 3))
     assert index[e0].id == ids[e0]
-    assert (index[e0].active, index[e0].management, index[e0].deleted, index[e0].in_cucm) == (False, "local", False, True)
+    row0 = index[e0]
+    assert (row0.active, row0.management, row0.deleted, row0.in_cucm) == (False, "local", False, True)
     assert (index[e1].active, index[e1].management, index[e1].ad_guid) == (True, "remote", person(1)["ad_guid"])
     assert index[e3].ad_guid is None
     print(f"\n[{engine.dialect.name}] upsert {N} people: {n.count} statements, {insert_s:.2f}s; "

@@ -1,0 +1,114 @@
+"""Engine setup and the mapping of database failures to DatabaseUnavailable / DiskFull (exit 74)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import insert, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+from syncd.store import bulk, models
+from syncd.store.db import DatabaseUnavailable, DiskFull, begin_write, default_url, make_engine
+from syncd.store.migrate import upgrade
+from tests.integration.store.storehelp import NOW, person
+
+
+def test_default_url(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("STATE_DIRECTORY", str(tmp_path))
+    assert default_url() == f"sqlite:///{tmp_path}/syncd.db"
+    monkeypatch.delenv("STATE_DIRECTORY")
+    monkeypatch.chdir(tmp_path)
+    assert default_url() == f"sqlite:///{tmp_path.resolve()}/syncd.db"
+
+
+def test_sqlite_settings(tmp_path: Path) -> None:
+    eng = make_engine(f"sqlite:///{tmp_path}/s.db")
+    try:
+        with eng.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2         # FULL
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+            assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 10_000
+    finally:
+        eng.dispose()
+
+
+def test_foreign_keys_are_enforced(engine: Engine) -> None:
+    with pytest.raises(IntegrityError), engine.begin() as conn:
+        conn.execute(insert(models.licenses).values(person_id=12345, kind="permanent", management="local",
+                                                    assigned_at=NOW, state="active"))
+
+
+def test_unreachable_postgresql_is_database_unavailable() -> None:
+    with socket.socket() as s:          # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    eng = make_engine(f"postgresql+psycopg://syncd:s3cret@127.0.0.1:{port}/syncd")
+    with pytest.raises(DatabaseUnavailable) as exc:
+        upgrade(eng)
+    assert exc.value.temporary
+    assert "s3cret" not in str(exc.value) and "\n" not in str(exc.value)
+    assert f"127.0.0.1:{port}" in str(exc.value)
+
+
+@pytest.mark.postgres
+def test_lost_postgresql_session_is_database_unavailable(pg_engine: Engine) -> None:
+    with pg_engine.connect() as conn:
+        pid = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+        with pg_engine.connect() as other:
+            other.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid})
+        with pytest.raises(DatabaseUnavailable):
+            conn.exec_driver_sql("SELECT 1")
+
+
+def test_missing_sqlite_directory_is_database_unavailable(tmp_path: Path) -> None:
+    with pytest.raises(DatabaseUnavailable, match="does not exist") as exc:
+        make_engine(f"sqlite:///{tmp_path}/nowhere/syncd.db")
+    assert not exc.value.temporary
+
+
+def test_sqlite_full_is_disk_full(tmp_path: Path) -> None:
+    eng = make_engine(f"sqlite:///{tmp_path}/full.db")
+    upgrade(eng)
+    try:
+        with eng.connect() as conn:
+            pages = conn.exec_driver_sql("PRAGMA page_count").scalar()
+            conn.exec_driver_sql(f"PRAGMA max_page_count = {pages + 5}")   # a database that cannot grow
+            conn.commit()
+            with pytest.raises(DiskFull, match="disk full"):
+                bulk.upsert_people(conn, (person(i) for i in range(5000)))
+    finally:
+        eng.dispose()
+
+
+def test_begin_write_waits_for_a_concurrent_writer(tmp_path: Path) -> None:
+    """A read-then-write transaction opened with begin_write waits for another writer instead of failing."""
+    eng = make_engine(f"sqlite:///{tmp_path}/w.db")
+    upgrade(eng)
+    holding = threading.Event()
+    done: list[str] = []
+
+    def writer() -> None:
+        with begin_write(eng) as conn:
+            bulk.upsert_people(conn, [person(1)])
+            holding.set()
+            time.sleep(0.5)
+        done.append("first")
+
+    t = threading.Thread(target=writer)
+    t.start()
+    holding.wait(10)
+    try:
+        with begin_write(eng) as conn:
+            n = len(bulk.load_people_index(conn))         # reads first ...
+            bulk.upsert_people(conn, [person(2)])          # ... then writes
+        done.append("second")
+    finally:
+        t.join(10)
+        eng.dispose()
+    assert done == ["first", "second"] and n == 1
