@@ -63,9 +63,6 @@ class ConfigError(Exception):
         head = f"config {self.path}" if self.path else "config"
         return " ".join(f"{head}: {items}".split())
 
-    def with_path(self, path: str | None) -> ConfigError:
-        return ConfigError(self.errors, path)
-
 
 Issue = tuple[tuple[str | int, ...], str]
 
@@ -78,8 +75,8 @@ class FieldIssues(ValueError):
         self.issues = issues
 
 
-def _issue(loc: str | int | tuple[str | int, ...], message: str) -> FieldIssues:
-    return FieldIssues([(loc if isinstance(loc, tuple) else (loc,), message)])
+def _issue(key: str, message: str) -> FieldIssues:
+    return FieldIssues([((key,), message)])
 
 
 def key_path(loc: Iterable[str | int]) -> str:
@@ -97,11 +94,11 @@ _TOML_TYPES = {str: "a string", int: "an integer", float: "a float", bool: "a bo
                list: "an array"}
 
 
-def _pydantic_errors(exc: ValidationError, prefix: tuple[str | int, ...] = ()) -> list[tuple[str, str]]:
+def _pydantic_errors(exc: ValidationError) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     for err in exc.errors():
         # Union members add tags such as "literal['a']" or "function-after[...]" to loc: they are not keys.
-        loc = prefix + tuple(p for p in err["loc"] if isinstance(p, int) or not re.search(r"[\[(]", str(p)))
+        loc = tuple(p for p in err["loc"] if isinstance(p, int) or not re.search(r"[\[(]", str(p)))
         cause = (err.get("ctx") or {}).get("error")
         if isinstance(cause, FieldIssues):
             out.extend((key_path(loc + sub), msg) for sub, msg in cause.issues)
@@ -142,19 +139,6 @@ def parse_duration(value: Any) -> timedelta:
     if not _DURATION_WHOLE.fullmatch(text):
         raise ValueError(f'invalid duration {value!r}: use a number and a unit (ms, s, m, h, d, w), e.g. "15m"')
     return sum((float(n) * _UNIT[u] for n, u in _DURATION_PART.findall(text)), timedelta(0))
-
-
-def format_duration(value: timedelta) -> str:
-    """The shortest exact spelling of ``value`` in the configuration's duration syntax (``"1h30m"``)."""
-    ms = round(value.total_seconds() * 1000)
-    if ms == 0:
-        return "0s"
-    out = ""
-    for unit, size in (("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1000), ("ms", 1)):
-        count, ms = divmod(ms, size)
-        if count:
-            out += f"{count}{unit}"
-    return out
 
 
 def _positive(value: timedelta) -> timedelta:
