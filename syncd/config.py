@@ -706,7 +706,7 @@ class Config(Section):
         return resolve_secret(source, source.key_path, self.path)
 
     def api_token(self) -> str | None:
-        """The API bearer token, or None when none is configured (mutating API calls are then refused)."""
+        """The API bearer token, read now, or None when no token_* key is set."""
         if not self.api.has_token:
             return None
         return resolve_secret(self.api, "api", self.path, field="token")
