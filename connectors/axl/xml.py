@@ -53,8 +53,18 @@ def safe_parser() -> etree.XMLParser:
     )
 
 
+# A DOCTYPE may only stand in the prolog: after the XML declaration, comments and processing instructions.
+_DOCTYPE_RE = re.compile(rb"^(?:\xef\xbb\xbf)?\s*(?:<\?xml[^>]*\?>\s*)?(?:(?:<!--.*?-->|<\?.*?\?>)\s*)*<!DOCTYPE", re.S)
+
+
 def parse_xml(body: bytes) -> etree._Element:
-    """Parse ``body`` safely; raise :class:`UnsafeXmlError` on a DOCTYPE, :class:`MalformedXmlError` otherwise."""
+    """Parse ``body`` safely; raise :class:`UnsafeXmlError` on a DOCTYPE, :class:`MalformedXmlError` otherwise.
+
+    The DOCTYPE is looked for before parsing: libxml2 still walks entity declarations (and may fail on their
+    amplification) even when it does not resolve them, and such a response must read as refused, not as noise.
+    """
+    if _DOCTYPE_RE.match(body):
+        raise UnsafeXmlError("XML with a DOCTYPE (DTD or entity declarations) refused")
     try:
         root = etree.fromstring(body, safe_parser())
     except etree.XMLSyntaxError as e:

@@ -18,6 +18,7 @@ import shutil
 import socket
 import ssl
 import struct
+import sys
 import tempfile
 import threading
 import time
@@ -78,6 +79,16 @@ class _Reply:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hangs up or fails the TLS handshake is normal here (tests do it on purpose)."""
+        if not isinstance(sys.exc_info()[1], OSError):
+            super().handle_error(request, client_address)
+
+
 class Simulator:
     """An AXL server for ``users`` generated people. ``start()`` serves from a background thread.
 
@@ -126,11 +137,7 @@ class Simulator:
             self._ssl.load_cert_chain(cert, key)
         from .handler import AxlRequestHandler
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", port), AxlRequestHandler, bind_and_activate=False)
-        self._httpd.daemon_threads = True
-        self._httpd.allow_reuse_address = True
-        self._httpd.server_bind()
-        self._httpd.server_activate()
+        self._httpd = _Server(("127.0.0.1", port), AxlRequestHandler)
         if self._ssl is not None:
             # The handshake happens on the first read, in the handler's thread, not in the accept loop.
             self._httpd.socket = self._ssl.wrap_socket(self._httpd.socket, server_side=True,

@@ -23,7 +23,8 @@ log = logging.getLogger("connectors.cucm")
 LIST_TAGS = {"firstName": "", "lastName": "", "userid": "", "mailid": "", "status": ""}
 GET_TAGS = {**LIST_TAGS, "ldapDirectoryName": ""}
 OBJECTS = {"object": ["User"]}
-FATAL_KINDS = frozenset(("auth", "tls", "config"))   # no point in falling back to another call
+# No point in falling back to another call: credentials, trust, endpoint or a hostile peer are the problem.
+FATAL_KINDS = frozenset(("auth", "tls", "config", "session", "unsafe"))
 
 
 class _NeedFullRead(Exception):
