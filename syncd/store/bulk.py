@@ -21,9 +21,9 @@ from sqlalchemy.engine import Connection, Row
 
 from . import models
 
-CHUNK = 5000           # rows per executemany call
-IN_CHUNK = 1000        # keys per IN (...) list
-STREAM = 5000          # rows fetched per round trip by the streaming readers
+CHUNK = 5000  # rows per executemany call
+IN_CHUNK = 1000  # keys per IN (...) list
+STREAM = 5000  # rows fetched per round trip by the streaming readers
 
 
 def _chunks(rows: Iterable[Any], size: int) -> Iterator[list[Any]]:
@@ -50,7 +50,10 @@ def _by_shape(rows: Sequence[Mapping[str, Any]]) -> dict[tuple[str, ...], list[M
 
 
 def _upsert(
-    conn: Connection, table: Table, chunk: Sequence[Mapping[str, Any]], conflict: Sequence[str],
+    conn: Connection,
+    table: Table,
+    chunk: Sequence[Mapping[str, Any]],
+    conflict: Sequence[str],
     keep: Sequence[str] = (),
 ) -> None:
     """Insert ``chunk``, updating the other columns of a row whose ``conflict`` columns already exist.
@@ -65,8 +68,11 @@ def _upsert(
             raise ValueError(f"{table.name}: row without {', '.join(missing)}")
         ins = _insert(conn, table)
         update = {c: ins.excluded[c] for c in shape if c not in conflict and c not in keep}
-        stmt = ins.on_conflict_do_update(index_elements=list(conflict), set_=update) if update else \
-            ins.on_conflict_do_nothing(index_elements=list(conflict))
+        stmt = (
+            ins.on_conflict_do_update(index_elements=list(conflict), set_=update)
+            if update
+            else ins.on_conflict_do_nothing(index_elements=list(conflict))
+        )
         conn.execute(stmt, group)
 
 
@@ -106,8 +112,9 @@ def delete_source_records(conn: Connection, source: str, keys: Iterable[str]) ->
     return n
 
 
-def save_cursor(conn: Connection, source: str, data: Mapping[str, Any], run_id: str | None,
-                at: datetime | None = None) -> None:
+def save_cursor(
+    conn: Connection, source: str, data: Mapping[str, Any], run_id: str | None, at: datetime | None = None
+) -> None:
     """Store a source's cursor; it takes effect only when the caller's transaction commits."""
     row = {"source": source, "data": dict(data), "run_id": run_id, "updated_at": at or datetime.now(UTC)}
     _upsert(conn, models.cursors, [row], ("source",))
@@ -155,8 +162,12 @@ class PeopleIndexRow(NamedTuple):
 
 
 def people_flags(active: bool, deleted: bool, in_cucm: bool, management: str) -> int:
-    return (ACTIVE if active else 0) | (DELETED if deleted else 0) | (IN_CUCM if in_cucm else 0) | (
-        REMOTE if management == "remote" else 0)
+    return (
+        (ACTIVE if active else 0)
+        | (DELETED if deleted else 0)
+        | (IN_CUCM if in_cucm else 0)
+        | (REMOTE if management == "remote" else 0)
+    )
 
 
 def _stream(conn: Connection, stmt: Any) -> Iterator[Row[Any]]:
@@ -210,7 +221,10 @@ def load_cursors(conn: Connection) -> dict[str, dict[str, Any]]:
 
 
 def journal_rows(
-    conn: Connection, person: str | None = None, since: datetime | None = None, limit: int | None = None,
+    conn: Connection,
+    person: str | None = None,
+    since: datetime | None = None,
+    limit: int | None = None,
 ) -> list[Row[Any]]:
     """Journal rows, oldest first: of one person (e-mail key) and/or at or after ``since``; with ``limit``, the
     newest ``limit`` of them (still oldest first)."""

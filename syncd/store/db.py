@@ -87,7 +87,7 @@ def _sqlite_engine(u: URL, **kwargs: Any) -> Engine:
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
-        dbapi_conn.isolation_level = None          # SQLAlchemy's "begin" event below opens transactions
+        dbapi_conn.isolation_level = None  # SQLAlchemy's "begin" event below opens transactions
         cur = dbapi_conn.cursor()
         try:
             cur.execute("PRAGMA journal_mode=WAL")
@@ -134,6 +134,8 @@ def _one_line(exc: BaseException) -> str:
 
 def _classify_error(ctx: ExceptionContext) -> None:
     """Raise :class:`DiskFull` or :class:`DatabaseUnavailable` in place of the driver's error where one fits."""
+    if ctx.is_pre_ping:
+        return  # the pool replaces a dead pooled connection by itself; only a failed reconnect counts
     exc = ctx.original_exception
     text = _one_line(exc)
     low = text.lower()
@@ -149,7 +151,7 @@ def _classify_error(ctx: ExceptionContext) -> None:
         return
     try:
         import psycopg
-    except ImportError:           # pragma: no cover - psycopg is a dependency
+    except ImportError:  # pragma: no cover - psycopg is a dependency
         return
     if not isinstance(exc, psycopg.Error):
         return
@@ -158,7 +160,7 @@ def _classify_error(ctx: ExceptionContext) -> None:
         raise DiskFull(f"{where}: disk full ({text})") from exc
     if ctx.is_disconnect or state.startswith("08") or state in {"57P01", "57P02", "57P03"}:
         raise DatabaseUnavailable(f"{where} unavailable: {text}", temporary=True) from exc
-    if state in {"28000", "28P01", "3D000"}:       # authentication failed, no such database
+    if state in {"28000", "28P01", "3D000"}:  # authentication failed, no such database
         raise DatabaseUnavailable(f"{where} unavailable: {text}", temporary=False) from exc
     if isinstance(exc, psycopg.OperationalError) and ctx.connection is None:
         raise DatabaseUnavailable(f"{where} unavailable: {text}", temporary=True) from exc

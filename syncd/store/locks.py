@@ -13,6 +13,7 @@ import contextlib
 import fcntl
 import hashlib
 import os
+from abc import ABC, abstractmethod
 from pathlib import Path
 from types import TracebackType
 
@@ -40,25 +41,26 @@ def advisory_key(conn: Connection, name: str) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
-class Lock:
+class Lock(ABC):
     """A named, non-blocking, exclusive lock; a context manager that raises :class:`LockHeld` when taken."""
 
     name: str
 
+    @abstractmethod
     def try_acquire(self) -> bool:
         """Take the lock if it is free; True when this object now holds it (also when it already did)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def release(self) -> None:
         """Give the lock up (no-op when not held)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def is_held(self) -> bool:
         """Whether this object still holds the lock (PostgreSQL: checks that the session is still alive)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def describe_holder(self) -> str:
-        return ""
+        """`` by pid N`` or similar for the LockHeld message, or "" when unknown."""
 
     def acquire(self) -> None:
         if not self.try_acquire():
@@ -162,8 +164,10 @@ class AdvisoryLock(Lock):
             return False
         try:
             n = self._conn.execute(
-                text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() "
-                     "AND granted AND objsubid = 1 AND ((classid::bigint << 32) | objid::bigint) = :k"),
+                text(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() "
+                    "AND granted AND objsubid = 1 AND ((classid::bigint << 32) | objid::bigint) = :k"
+                ),
                 {"k": self._key},
             ).scalar_one()
         except (SQLAlchemyError, StoreError):
@@ -175,9 +179,11 @@ class AdvisoryLock(Lock):
             with self.engine.connect() as conn:
                 key = advisory_key(conn, self.name)
                 row = conn.execute(
-                    text("SELECT l.pid, a.client_addr FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid "
-                         "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 "
-                         "AND ((l.classid::bigint << 32) | l.objid::bigint) = :k LIMIT 1"),
+                    text(
+                        "SELECT l.pid, a.client_addr FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid "
+                        "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 "
+                        "AND ((l.classid::bigint << 32) | l.objid::bigint) = :k LIMIT 1"
+                    ),
                     {"k": key},
                 ).first()
         except (SQLAlchemyError, StoreError):

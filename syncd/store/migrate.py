@@ -16,7 +16,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.engine import URL, Connection, Engine
 
-from .db import begin_write, make_engine
+from .db import DatabaseUnavailable, begin_write, make_engine
 from .locks import advisory_key
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
@@ -42,6 +42,15 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
+def _require_schema(conn: Connection) -> None:
+    if conn.execute(text("SELECT current_schema()")).scalar() is None:
+        path = conn.execute(text("SHOW search_path")).scalar()
+        raise DatabaseUnavailable(
+            f"no schema of the search path ({path}) exists in the database; create it first (CREATE SCHEMA ...)",
+            temporary=False,
+        )
+
+
 def upgrade(target: Engine | URL | str, revision: str = "head") -> str:
     """Bring the database to ``revision`` (the newest by default) and return the revision it is at."""
     engine = target if isinstance(target, Engine) else make_engine(target)
@@ -51,6 +60,7 @@ def upgrade(target: Engine | URL | str, revision: str = "head") -> str:
             return want
         with begin_write(engine) as conn:
             if conn.dialect.name == "postgresql":
+                _require_schema(conn)
                 conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": advisory_key(conn, "migrate")})
             command.upgrade(alembic_config(conn), revision)
             rev = MigrationContext.configure(conn).get_current_revision()

@@ -24,11 +24,11 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-EMAIL = 320        # RFC 5321 maximum
-SOURCE = 64        # a configured source name
-KEY = 128          # a source's record key: CUCM pkid, AD objectGUID, file row key
-RUN_ID = 32        # uuid4 hex
-ACTOR = 128        # cli:$USER | api | scheduler
+EMAIL = 320  # RFC 5321 maximum
+SOURCE = 64  # a configured source name
+KEY = 128  # a source's record key: CUCM pkid, AD objectGUID, file row key
+RUN_ID = 32  # uuid4 hex
+ACTOR = 128  # cli:$USER | api | scheduler
 
 
 class Base(DeclarativeBase):

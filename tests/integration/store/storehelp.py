@@ -40,10 +40,15 @@ def count_statements(engine: Engine) -> Iterator[StatementCounter]:
 
 def person(n: int, **over: object) -> dict[str, object]:
     row: dict[str, object] = {
-        "email": f"user{n:06d}@example.com", "display_name": f"User {n}", "active": True, "deleted": False,
-        "management": "remote" if n % 2 else "local", "in_cucm": True,
+        "email": f"user{n:06d}@example.com",
+        "display_name": f"User {n}",
+        "active": True,
+        "deleted": False,
+        "management": "remote" if n % 2 else "local",
+        "in_cucm": True,
         "ad_guid": f"{n:08x}-0000-4000-8000-000000000000" if n % 3 else None,
-        "created_at": NOW, "updated_at": NOW,
+        "created_at": NOW,
+        "updated_at": NOW,
     }
     row.update(over)
     return row

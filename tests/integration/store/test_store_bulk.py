@@ -7,6 +7,7 @@ import time
 import tracemalloc
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
@@ -17,29 +18,40 @@ from tests.integration.store.storehelp import NOW, count_statements, person
 N = 100_000
 
 
+@pytest.mark.slow
 def test_upsert_100k_people_in_few_statements_then_update_them(engine: Engine) -> None:
     started = time.perf_counter()
     with count_statements(engine) as n, engine.begin() as conn:
         ids = bulk.upsert_people(conn, (person(i) for i in range(N)))
     insert_s = time.perf_counter() - started
     assert len(ids) == N and len(set(ids.values())) == N
-    assert n.count <= N // 500, n.count            # batched: ~1 statement per 1,000 rows, never one per person
+    assert n.count <= N // 500, n.count  # batched: ~1 statement per 1,000 rows, never one per person
 
     later = NOW + timedelta(hours=1)
-    changed = [person(i, active=False, management="local", updated_at=later, created_at=later,
-                      inactive_reason="status 2 in CUCM", deactivated_at=later) for i in range(0, N, 2)]
+    changed = [
+        person(
+            i,
+            active=False,
+            management="local",
+            updated_at=later,
+            created_at=later,
+            inactive_reason="status 2 in CUCM",
+            deactivated_at=later,
+        )
+        for i in range(0, N, 2)
+    ]
     started = time.perf_counter()
     with count_statements(engine) as n2, engine.begin() as conn:
         again = bulk.upsert_people(conn, changed)
     update_s = time.perf_counter() - started
     assert n2.count <= N // 1000, n2.count
-    assert all(again[r["email"]] == ids[r["email"]] for r in changed)     # ids never change on update
+    assert all(again[r["email"]] == ids[r["email"]] for r in changed)  # ids never change on update
 
     with engine.connect() as conn:
         index = bulk.load_people_index(conn)
         p0 = conn.execute(select(models.people).where(models.people.c.email == person(0)["email"])).one()
     assert len(index) == N
-    assert p0.created_at == NOW and p0.updated_at == later      # created_at kept from the insert
+    assert p0.created_at == NOW and p0.updated_at == later  # created_at kept from the insert
     assert p0.deactivated_at == later and p0.inactive_reason == "status 2 in CUCM"
     e0, e1, e3 = (person(i)["email"] for i in (0, 1, 3))
     assert index[e0].id == ids[e0]
@@ -47,8 +59,11 @@ def test_upsert_100k_people_in_few_statements_then_update_them(engine: Engine) -
     assert (row0.active, row0.management, row0.deleted, row0.in_cucm) == (False, "local", False, True)
     assert (index[e1].active, index[e1].management, index[e1].ad_guid) == (True, "remote", person(1)["ad_guid"])
     assert index[e3].ad_guid is None
-    print(f"\n[{engine.dialect.name}] upsert {N} people: {n.count} statements, {insert_s:.2f}s; "
-          f"update {len(changed)}: {n2.count} statements, {update_s:.2f}s", file=sys.stderr)
+    print(
+        f"\n[{engine.dialect.name}] upsert {N} people: {n.count} statements, {insert_s:.2f}s; "
+        f"update {len(changed)}: {n2.count} statements, {update_s:.2f}s",
+        file=sys.stderr,
+    )
 
 
 def test_people_index_is_compact(engine: Engine) -> None:
@@ -64,26 +79,51 @@ def test_people_index_is_compact(engine: Engine) -> None:
         finally:
             tracemalloc.stop()
     per_person = (after - before) / n
-    print(f"\n[{engine.dialect.name}] people index: {per_person:.0f} bytes per person "
-          "(e-mail key and AD GUID strings included)", file=sys.stderr)
+    print(
+        f"\n[{engine.dialect.name}] people index: {per_person:.0f} bytes per person "
+        "(e-mail key and AD GUID strings included)",
+        file=sys.stderr,
+    )
     assert len(index) == n
     assert per_person < 320
 
 
 def test_source_records_upsert_digests_delete(engine: Engine) -> None:
     def rec(i: int, digest: str = "d0", active: bool = True) -> dict[str, object]:
-        return {"source": "cucm", "source_key": f"k{i}", "email_key": person(i)["email"], "active": active,
-                "data": {"userid": f"u{i}", "status": 1 if active else 2}, "digest": digest, "seen_at": NOW,
-                "run_id": "r1"}
+        return {
+            "source": "cucm",
+            "source_key": f"k{i}",
+            "email_key": person(i)["email"],
+            "active": active,
+            "data": {"userid": f"u{i}", "status": 1 if active else 2},
+            "digest": digest,
+            "seen_at": NOW,
+            "run_id": "r1",
+        }
 
     with engine.begin() as conn:
         ids = bulk.upsert_people(conn, (person(i) for i in range(10)))
-        assert bulk.upsert_source_records(conn, ({**rec(i), "person_id": ids[person(i)["email"]]}
-                                                 for i in range(10))) == 10
-        bulk.upsert_source_records(conn, [{"source": "ad", "source_key": "g1", "email_key": None, "active": True,
-                                           "data": {}, "digest": "x", "seen_at": NOW, "run_id": "r1"}])
+        assert (
+            bulk.upsert_source_records(conn, ({**rec(i), "person_id": ids[person(i)["email"]]} for i in range(10)))
+            == 10
+        )
+        bulk.upsert_source_records(
+            conn,
+            [
+                {
+                    "source": "ad",
+                    "source_key": "g1",
+                    "email_key": None,
+                    "active": True,
+                    "data": {},
+                    "digest": "x",
+                    "seen_at": NOW,
+                    "run_id": "r1",
+                }
+            ],
+        )
     with engine.begin() as conn:
-        bulk.upsert_source_records(conn, [rec(3, digest="d1", active=False)])     # person_id left as it was
+        bulk.upsert_source_records(conn, [rec(3, digest="d1", active=False)])  # person_id left as it was
         assert bulk.delete_source_records(conn, "cucm", ["k0", "k1", "nope"]) == 2
     with engine.connect() as conn:
         digests = bulk.load_source_digests(conn, "cucm")
@@ -117,10 +157,22 @@ def test_cursors_take_effect_only_with_the_transaction(engine: Engine) -> None:
 
 
 def test_journal_append_and_query(engine: Engine) -> None:
-    rows = [{"run_id": "r1", "at": NOW + timedelta(minutes=i), "actor": "scheduler",
-             "person": person(i % 3)["email"], "event": "deactivated", "source": "cucm", "rule": "R5",
-             "sentence": f"row {i}", "before": {"active": True}, "after": {"active": False},
-             "decision": {"rule": "R5", "actions": []}} for i in range(12)]
+    rows = [
+        {
+            "run_id": "r1",
+            "at": NOW + timedelta(minutes=i),
+            "actor": "scheduler",
+            "person": person(i % 3)["email"],
+            "event": "deactivated",
+            "source": "cucm",
+            "rule": "R5",
+            "sentence": f"row {i}",
+            "before": {"active": True},
+            "after": {"active": False},
+            "decision": {"rule": "R5", "actions": []},
+        }
+        for i in range(12)
+    ]
     rows.append({"at": NOW, "actor": "cli:alice", "event": "purchase", "sentence": "Purchased 10 licenses."})
     with count_statements(engine) as n, engine.begin() as conn:
         assert bulk.append_journal(conn, rows) == 13

@@ -55,7 +55,7 @@ def test_sigkill_mid_transaction_leaves_the_previous_state(tmp_path: Path) -> No
     try:
         assert proc.stdout is not None
         assert proc.stdout.readline().strip() == "in transaction"
-        assert (tmp_path / "syncd.db-wal").stat().st_size > 1_000_000      # the uncommitted work reached the WAL
+        assert (tmp_path / "syncd.db-wal").stat().st_size > 1_000_000  # the uncommitted work reached the WAL
         proc.send_signal(signal.SIGKILL)
         assert proc.wait(10) == -signal.SIGKILL
     finally:
@@ -70,7 +70,7 @@ def test_sigkill_mid_transaction_leaves_the_previous_state(tmp_path: Path) -> No
             assert bulk.load_people_index(conn) == before
             assert bulk.load_cursors(conn) == {"cucm": {"next": 1}}
             assert bulk.journal_rows(conn) == []
-        with run_lock(eng):                   # and the dead process's run lock is free
+        with run_lock(eng):  # and the dead process's run lock is free
             pass
     finally:
         eng.dispose()

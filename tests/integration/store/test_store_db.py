@@ -31,7 +31,7 @@ def test_sqlite_settings(tmp_path: Path) -> None:
     try:
         with eng.connect() as conn:
             assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
-            assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2         # FULL
+            assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
             assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
             assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 10_000
     finally:
@@ -40,12 +40,15 @@ def test_sqlite_settings(tmp_path: Path) -> None:
 
 def test_foreign_keys_are_enforced(engine: Engine) -> None:
     with pytest.raises(IntegrityError), engine.begin() as conn:
-        conn.execute(insert(models.licenses).values(person_id=12345, kind="permanent", management="local",
-                                                    assigned_at=NOW, state="active"))
+        conn.execute(
+            insert(models.licenses).values(
+                person_id=12345, kind="permanent", management="local", assigned_at=NOW, state="active"
+            )
+        )
 
 
 def test_unreachable_postgresql_is_database_unavailable() -> None:
-    with socket.socket() as s:          # a port nobody listens on
+    with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     eng = make_engine(f"postgresql+psycopg://syncd:s3cret@127.0.0.1:{port}/syncd")
@@ -78,7 +81,7 @@ def test_sqlite_full_is_disk_full(tmp_path: Path) -> None:
     try:
         with eng.connect() as conn:
             pages = conn.exec_driver_sql("PRAGMA page_count").scalar()
-            conn.exec_driver_sql(f"PRAGMA max_page_count = {pages + 5}")   # a database that cannot grow
+            conn.exec_driver_sql(f"PRAGMA max_page_count = {pages + 5}")  # a database that cannot grow
             conn.commit()
             with pytest.raises(DiskFull, match="disk full"):
                 bulk.upsert_people(conn, (person(i) for i in range(5000)))
@@ -105,10 +108,28 @@ def test_begin_write_waits_for_a_concurrent_writer(tmp_path: Path) -> None:
     holding.wait(10)
     try:
         with begin_write(eng) as conn:
-            n = len(bulk.load_people_index(conn))         # reads first ...
-            bulk.upsert_people(conn, [person(2)])          # ... then writes
+            n = len(bulk.load_people_index(conn))  # reads first ...
+            bulk.upsert_people(conn, [person(2)])  # ... then writes
         done.append("second")
     finally:
         t.join(10)
         eng.dispose()
     assert done == ["first", "second"] and n == 1
+
+
+@pytest.mark.postgres
+def test_a_dead_pooled_connection_is_replaced_quietly(pg_engine: Engine) -> None:
+    with pg_engine.connect() as conn:  # goes back to the pool afterwards
+        pid = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+    with make_engine(pg_engine.url).connect() as other:
+        other.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid})
+    with pg_engine.connect() as conn:  # pre-ping notices and reconnects
+        assert conn.exec_driver_sql("SELECT pg_backend_pid()").scalar() != pid
+
+
+@pytest.mark.postgres
+def test_missing_schema_is_reported(pg_role: str) -> None:
+    from tests.pgfixture import schema_url
+
+    with pytest.raises(DatabaseUnavailable, match="create it first"):
+        upgrade(schema_url(pg_role, "no_such_schema_here"))

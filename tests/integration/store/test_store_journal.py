@@ -13,8 +13,19 @@ from tests.integration.store.storehelp import NOW
 
 def _one_row(engine: Engine) -> None:
     with engine.begin() as conn:
-        bulk.append_journal(conn, [{"run_id": "r1", "at": NOW, "actor": "scheduler", "person": "a@example.com",
-                                    "event": "created", "sentence": "a@example.com was created."}])
+        bulk.append_journal(
+            conn,
+            [
+                {
+                    "run_id": "r1",
+                    "at": NOW,
+                    "actor": "scheduler",
+                    "person": "a@example.com",
+                    "event": "created",
+                    "sentence": "a@example.com was created.",
+                }
+            ],
+        )
 
 
 def test_update_is_rejected(engine: Engine) -> None:

@@ -42,20 +42,20 @@ def test_second_holder_in_process_gets_lock_held(engine: Engine) -> None:
         assert held.is_held()
         with pytest.raises(LockHeld, match="another sync is running"):
             run_lock(engine).acquire()
-        with leader_lock(engine):                   # the two locks are independent
+        with leader_lock(engine):  # the two locks are independent
             pass
-    with run_lock(engine):                          # released on exit
+    with run_lock(engine):  # released on exit
         pass
 
 
 def test_leader_lock_try_acquire_and_release(engine: Engine) -> None:
     a, b = leader_lock(engine), leader_lock(engine)
-    assert a.try_acquire() and a.try_acquire()      # re-entrant for its holder
+    assert a.try_acquire() and a.try_acquire()  # re-entrant for its holder
     assert not b.try_acquire() and not b.is_held()
     with pytest.raises(LockHeld, match="another daemon is the leader"), b:
         pass
     a.release()
-    a.release()                                     # harmless when not held
+    a.release()  # harmless when not held
     assert not a.is_held()
     assert b.try_acquire() and b.is_held()
     b.release()
@@ -69,7 +69,7 @@ def test_file_lock_held_by_another_process(tmp_path: Path) -> None:
         with pytest.raises(LockHeld, match=f"pid {proc.pid}"):
             run_lock(eng).acquire()
         assert (tmp_path / "syncd.db.run.lock").exists()
-        proc.send_signal(signal.SIGKILL)               # the kernel drops the lock with the process
+        proc.send_signal(signal.SIGKILL)  # the kernel drops the lock with the process
         proc.wait(10)
         with run_lock(eng):
             pass
@@ -82,13 +82,13 @@ def test_file_lock_held_by_another_process(tmp_path: Path) -> None:
 
 @pytest.mark.postgres
 def test_advisory_lock_from_two_connections(pg_url: str) -> None:
-    e1, e2 = make_engine(pg_url), make_engine(pg_url)       # two separate pools: two sessions
+    e1, e2 = make_engine(pg_url), make_engine(pg_url)  # two separate pools: two sessions
     try:
         first = run_lock(e1)
         first.acquire()
         with pytest.raises(LockHeld, match="server pid"):
             run_lock(e2).acquire()
-        assert leader_lock(e2).try_acquire()                   # a different lock name, a different key
+        assert leader_lock(e2).try_acquire()  # a different lock name, a different key
         first.release()
         with run_lock(e2):
             pass
@@ -104,11 +104,11 @@ def test_advisory_lock_of_another_process_and_of_a_killed_session(pg_url: str) -
     try:
         with pytest.raises(LockHeld):
             run_lock(eng).acquire()
-        proc.send_signal(signal.SIGKILL)      # its session ends and the server drops the lock
+        proc.send_signal(signal.SIGKILL)  # its session ends and the server drops the lock
         proc.wait(10)
         lock = leader_lock(eng)
         again = run_lock(eng)
-        for _ in range(100):                  # the server notices the closed socket within moments
+        for _ in range(100):  # the server notices the closed socket within moments
             if again.try_acquire():
                 break
             time.sleep(0.05)
@@ -116,10 +116,14 @@ def test_advisory_lock_of_another_process_and_of_a_killed_session(pg_url: str) -
             pytest.fail("the run lock of a killed process was never released")
         again.release()
         assert lock.try_acquire() and lock.is_held()
-        with eng.connect() as conn:           # the leader loses its session: it must know it no longer leads
-            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' "
-                              "AND objsubid = 1 AND ((classid::bigint << 32) | objid::bigint) = :k"),
-                         {"k": advisory_key(conn, "leader")})
+        with eng.connect() as conn:  # the leader loses its session: it must know it no longer leads
+            conn.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' "
+                    "AND objsubid = 1 AND ((classid::bigint << 32) | objid::bigint) = :k"
+                ),
+                {"k": advisory_key(conn, "leader")},
+            )
         assert not lock.is_held()
         lock.release()
         other = make_engine(pg_url)
@@ -141,7 +145,7 @@ def test_advisory_keys_differ_per_schema(pg_url: str, pg_role: str) -> None:
     try:
         with e2.begin() as conn:
             conn.execute(text(f'CREATE SCHEMA "{other_schema}"'))
-        with run_lock(e1), run_lock(e2):          # same database, other schema: not the same lock
+        with run_lock(e1), run_lock(e2):  # same database, other schema: not the same lock
             pass
     finally:
         with e2.begin() as conn:

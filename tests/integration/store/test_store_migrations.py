@@ -37,7 +37,7 @@ def test_upgrade_is_idempotent_and_cheap_when_current(engine: Engine) -> None:
     with count_statements(engine) as n:
         assert upgrade(engine) == head_revision()
         assert upgrade(engine.url.render_as_string(hide_password=False)) == head_revision()
-    assert n.writes() == []      # only the revision check
+    assert n.writes() == []  # only the revision check
     assert n.count <= 3
     assert current_revision(engine) == head_revision()
     assert _diff(engine) == []
