@@ -1,4 +1,7 @@
-"""Fixtures of the store tests: a migrated engine on SQLite and on PostgreSQL (one schema per test)."""
+"""Fixtures of the store tests: a migrated engine on SQLite and on PostgreSQL (one schema per test).
+
+``db_url``, ``pg_url`` and ``pg_role`` come from the ``tests.pgfixture`` plugin (registered in tests/conftest.py).
+"""
 
 from __future__ import annotations
 
@@ -9,11 +12,10 @@ from sqlalchemy.engine import Engine
 
 from syncd.store.db import make_engine
 from syncd.store.migrate import upgrade
-from tests.pgfixture import db_url, pg_role, pg_schema, pg_url  # noqa: F401  (fixtures)
 
 
 @pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:  # noqa: F811
+def engine(db_url: str) -> Iterator[Engine]:
     eng = make_engine(db_url)
     upgrade(eng)
     yield eng
@@ -21,7 +23,7 @@ def engine(db_url: str) -> Iterator[Engine]:  # noqa: F811
 
 
 @pytest.fixture
-def pg_engine(pg_url: str) -> Iterator[Engine]:  # noqa: F811
+def pg_engine(pg_url: str) -> Iterator[Engine]:
     eng = make_engine(pg_url)
     upgrade(eng)
     yield eng
