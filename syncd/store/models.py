@@ -9,9 +9,9 @@ no way to change or remove its rows, and the initial migration installs triggers
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, Integer, MetaData, String, Text
+from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, Integer, MetaData, String, Table, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from .types import BigIntKey, NullableJSON, UTCDateTime
@@ -177,13 +177,13 @@ class JournalEntry(Base):
 
 
 metadata = Base.metadata
-people = Person.__table__
-source_records = SourceRecord.__table__
-licenses = License.__table__
-purchases = Purchase.__table__
-demo_grants = DemoGrant.__table__
-trial = Trial.__table__
-cursors = Cursor.__table__
-runs = Run.__table__
-meetings = Meeting.__table__
-journal = JournalEntry.__table__
+people = cast(Table, Person.__table__)
+source_records = cast(Table, SourceRecord.__table__)
+licenses = cast(Table, License.__table__)
+purchases = cast(Table, Purchase.__table__)
+demo_grants = cast(Table, DemoGrant.__table__)
+trial = cast(Table, Trial.__table__)
+cursors = cast(Table, Cursor.__table__)
+runs = cast(Table, Run.__table__)
+meetings = cast(Table, Meeting.__table__)
+journal = cast(Table, JournalEntry.__table__)

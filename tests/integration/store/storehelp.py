@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -38,8 +39,8 @@ def count_statements(engine: Engine) -> Iterator[StatementCounter]:
         event.remove(engine, "before_cursor_execute", counter)
 
 
-def person(n: int, **over: object) -> dict[str, object]:
-    row: dict[str, object] = {
+def person(n: int, **over: Any) -> dict[str, Any]:
+    row: dict[str, Any] = {
         "email": f"user{n:06d}@example.com",
         "display_name": f"User {n}",
         "active": True,

@@ -33,7 +33,7 @@ def test_sqlite_settings(tmp_path: Path) -> None:
             assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
             assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
             assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
-            assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 10_000
+            assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar_one() >= 10_000
     finally:
         eng.dispose()
 
@@ -80,7 +80,7 @@ def test_sqlite_full_is_disk_full(tmp_path: Path) -> None:
     upgrade(eng)
     try:
         with eng.connect() as conn:
-            pages = conn.exec_driver_sql("PRAGMA page_count").scalar()
+            pages = conn.exec_driver_sql("PRAGMA page_count").scalar_one()
             conn.exec_driver_sql(f"PRAGMA max_page_count = {pages + 5}")  # a database that cannot grow
             conn.commit()
             with pytest.raises(DiskFull, match="disk full"):
