@@ -1,0 +1,97 @@
+"""Connecting and binding to one domain controller, and turning ldap3's failures into one-line reasons.
+
+TLS is verified (``CERT_REQUIRED``) against ``ca_file`` or the system store; ``tls_name`` is accepted as the
+certificate name besides the URL's host and is sent as SNI. Plain ``ldap://`` without StartTLS is used only with
+``insecure = true``, which also turns certificate validation off. The password never appears in a message.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import ssl
+from urllib.parse import urlsplit
+
+from ldap3 import NONE, SIMPLE, SYNC, Connection, Server, Tls
+from ldap3.core import exceptions as lx
+
+from connectors.ad.options import AdOptions
+from connectors.records import SourceError
+
+
+def one_line(text: str, limit: int = 300) -> str:
+    line = " ".join(str(text).split())
+    return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
+def describe(exc: BaseException) -> SourceError:
+    """Classify an ldap3/socket failure: dropped connections and timeouts are temporary; refused TLS, refused
+    binds and protocol errors are permanent."""
+    if isinstance(exc, SourceError):
+        return exc
+    if isinstance(exc, lx.LDAPCertificateError):
+        return SourceError("TLS refused: the certificate does not match the expected name", temporary=False)
+    text = one_line(str(exc))
+    if isinstance(exc, lx.LDAPSocketOpenError | lx.LDAPStartTLSError) and (
+        "CERTIFICATE_VERIFY_FAILED" in text or "certificate" in text.lower() or "ssl" in text.lower()
+    ):
+        return SourceError(f"TLS refused: {text}", temporary=False)
+    if isinstance(exc, lx.LDAPInvalidCredentialsResult):
+        return SourceError("bind refused: invalid credentials", temporary=False)
+    if isinstance(exc, lx.LDAPStrongerAuthRequiredResult):
+        return SourceError("bind refused: the server requires TLS (strongerAuthRequired)", temporary=False)
+    if isinstance(exc, lx.LDAPBindError):
+        return SourceError(f"bind refused: {text}", temporary=False)
+    if isinstance(exc, lx.LDAPInsufficientAccessRightsResult):
+        return SourceError(f"access denied: {text}", temporary=False)
+    if isinstance(exc, lx.LDAPBusyResult | lx.LDAPUnavailableResult | lx.LDAPTimeLimitExceededResult
+                  | lx.LDAPAdminLimitExceededResult | lx.LDAPSizeLimitExceededResult):
+        return SourceError(f"server busy or limit hit: {text}", temporary=True)
+    if isinstance(exc, lx.LDAPCommunicationError | lx.LDAPSocketOpenError | lx.LDAPSessionTerminatedByServerError
+                  | lx.LDAPSocketReceiveError | lx.LDAPSocketSendError | lx.LDAPResponseTimeoutError
+                  | OSError | TimeoutError):
+        return SourceError(f"connection failed: {text or type(exc).__name__}", temporary=True)
+    if isinstance(exc, lx.LDAPOperationResult):
+        return SourceError(f"LDAP error: {text}", temporary=False)
+    return SourceError(f"{type(exc).__name__}: {text}", temporary=False)
+
+
+def tls_for(opts: AdOptions) -> Tls:
+    if opts.insecure:
+        return Tls(validate=ssl.CERT_NONE)
+    return Tls(validate=ssl.CERT_REQUIRED, ca_certs_file=opts.ca_file or None,
+               valid_names=[opts.tls_name] if opts.tls_name else None, sni=opts.tls_name or None)
+
+
+def connect(opts: AdOptions, url: str) -> Connection:
+    """Open, secure and bind one connection to the DC at ``url``. Raises :class:`SourceError`."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("ldap", "ldaps") or not parts.hostname:
+        raise SourceError(f"not an LDAP URL: {url}")
+    ldaps = parts.scheme == "ldaps"
+    if not ldaps and not opts.start_tls and not opts.insecure:
+        raise SourceError(f"refusing plain LDAP to {parts.hostname}: use ldaps://, start_tls = true or insecure = true")
+    port = parts.port or (636 if ldaps else 389)
+    server = Server(parts.hostname, port=port, use_ssl=ldaps, tls=tls_for(opts), get_info=NONE,
+                    connect_timeout=opts.connect_timeout)
+    # ldap3 packs the receive timeout into a struct of integers: a float raises.
+    conn = Connection(server, user=opts.bind_dn, password=opts.password, authentication=SIMPLE,
+                      client_strategy=SYNC, auto_bind=False, raise_exceptions=True, auto_referrals=False,
+                      receive_timeout=max(1, math.ceil(opts.receive_timeout)), return_empty_attributes=False,
+                      read_only=True, check_names=False)
+    try:
+        conn.open(read_server_info=False)
+        if not ldaps and opts.start_tls:
+            conn.start_tls(read_server_info=False)
+        conn.bind(read_server_info=False)
+    except Exception as exc:
+        close_quietly(conn)
+        raise describe(exc) from None
+    return conn
+
+
+def close_quietly(conn: Connection | None) -> None:
+    if conn is None:
+        return
+    with contextlib.suppress(Exception):   # the connection may already be gone; nothing to report
+        conn.unbind()
