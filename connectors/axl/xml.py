@@ -53,8 +53,24 @@ def safe_parser() -> etree.XMLParser:
     )
 
 
-# A DOCTYPE may only stand in the prolog: after the XML declaration, comments and processing instructions.
-_DOCTYPE_RE = re.compile(rb"^(?:\xef\xbb\xbf)?\s*(?:<\?xml[^>]*\?>\s*)?(?:(?:<!--.*?-->|<\?.*?\?>)\s*)*<!DOCTYPE", re.S)
+def has_doctype(body: bytes) -> bool:
+    """True when a DOCTYPE stands in the prolog (after the XML declaration, comments and PIs), where it must be.
+
+    A scan of the prolog only: it never looks past the start of the root element, however large the body.
+    """
+    i, n = (3 if body.startswith(b"\xef\xbb\xbf") else 0), len(body)
+    while True:
+        while i < n and body[i] in b" \t\r\n":
+            i += 1
+        if body.startswith(b"<?", i):
+            end, step = body.find(b"?>", i), 2
+        elif body.startswith(b"<!--", i):
+            end, step = body.find(b"-->", i), 3
+        else:
+            return body.startswith(b"<!DOCTYPE", i)
+        if end < 0:
+            return False
+        i = end + step
 
 
 def parse_xml(body: bytes) -> etree._Element:
@@ -63,7 +79,7 @@ def parse_xml(body: bytes) -> etree._Element:
     The DOCTYPE is looked for before parsing: libxml2 still walks entity declarations (and may fail on their
     amplification) even when it does not resolve them, and such a response must read as refused, not as noise.
     """
-    if _DOCTYPE_RE.match(body):
+    if has_doctype(body):
         raise UnsafeXmlError("XML with a DOCTYPE (DTD or entity declarations) refused")
     try:
         root = etree.fromstring(body, safe_parser())

@@ -16,11 +16,20 @@ from connectors.records import CucmUser, SourceBatch
 from . import sql
 from .client import AxlClient, AxlError
 from .options import CucmOptions
-from .parse import Change, change_page, sql_ldap_flag, sql_rows, user_from_get, users_from_list, users_from_sql
+from .parse import (
+    LIST_FIELDS,
+    Change,
+    change_page,
+    sql_ldap_flag,
+    sql_rows,
+    user_from_get,
+    users_from_list,
+    users_from_sql,
+)
 
 log = logging.getLogger("connectors.cucm")
 
-LIST_TAGS = {"firstName": "", "lastName": "", "userid": "", "mailid": "", "status": ""}
+LIST_TAGS = dict.fromkeys(LIST_FIELDS, "")
 GET_TAGS = {**LIST_TAGS, "ldapDirectoryName": ""}
 OBJECTS = {"object": ["User"]}
 # No point in falling back to another call: credentials, trust, endpoint or a hostile peer are the problem.
@@ -124,7 +133,7 @@ class CucmConnector:
                 page = self._halve(page, e)
                 continue
             n = 0
-            for u in users_from_sql(payload):
+            for u in users_from_sql(payload, sql.COLUMNS):
                 n += 1
                 last = u.uuid
                 if u.uuid not in seen:
@@ -233,7 +242,8 @@ class CucmConnector:
         if self.opts.method == "sql":
             step = self.opts.change_chunk
             for i in range(0, len(wanted), step):
-                for u in users_from_sql(self._client.call("executeSQLQuery", sql=sql.by_pkids(wanted[i:i + step]))):
+                payload = self._client.call("executeSQLQuery", sql=sql.by_pkids(wanted[i:i + step]))
+                for u in users_from_sql(payload, sql.COLUMNS):
                     found[u.uuid] = u
         else:
             for uuid in wanted:

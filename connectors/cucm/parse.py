@@ -19,7 +19,11 @@ _FALSE = frozenset(("f", "false", "0"))
 
 def norm_uuid(value: str | None) -> str:
     """AXL ``{UPPER-CASE}`` and SQL ``lower-case`` uuids in one form: lower-case, no braces."""
-    return (value or "").strip().strip("{}").lower()
+    if not value:
+        return ""
+    if value[0] == "{" or value[-1] == "}" or value[0].isspace():
+        value = value.strip().strip("{}")
+    return value.lower()
 
 
 def _status(text: str | None) -> int:
@@ -55,44 +59,72 @@ def sql_rows(payload: etree._Element) -> Iterator[dict[str, str | None]]:
         yield {c.tag.lower(): (c.text or None) for c in row if isinstance(c.tag, str)}
 
 
-def users_from_sql(payload: etree._Element) -> Iterator[CucmUser]:
-    """Users from an ``enduser`` SELECT (see :mod:`connectors.cucm.sql` for the columns)."""
+def _sql_user(f: dict[str, str | None]) -> CucmUser:
+    return CucmUser(
+        uuid=norm_uuid(f.get("pkid")),
+        userid=f.get("userid") or "",
+        mailid=f.get("mailid") or None,
+        firstname=f.get("firstname") or None,
+        lastname=f.get("lastname") or None,
+        status=_status(f.get("status")),
+        ldap_synced=sql_ldap_flag(f.get("fkdirectorypluginconfig"), f.get("islocaluser")),
+    )
+
+
+def users_from_sql(payload: etree._Element, columns: tuple[str, ...]) -> Iterator[CucmUser]:
+    """Users from an ``enduser`` SELECT of ``columns`` (see :mod:`connectors.cucm.sql`).
+
+    The bulk path: a row whose columns are exactly ``columns`` in order (checked on a page's first row, then by
+    count) is read by position, without asking lxml for each tag; any other row is read by tag name.
+    """
     ret = _return(payload)
     if ret is None:
         return
+    n = len(columns)
+    pos = {c: i for i, c in enumerate(columns)}
+    ip, iu, im, ifn, iln, ist, ifk, iloc = (pos[c] for c in (
+        "pkid", "userid", "mailid", "firstname", "lastname", "status", "fkdirectorypluginconfig", "islocaluser"))
+    checked = False
     for row in ret:
-        f: dict[str, str | None] = {}
-        for c in row:
-            f[c.tag] = c.text
-        yield CucmUser(
-            uuid=norm_uuid(f.get("pkid")),
-            userid=f.get("userid") or "",
-            mailid=f.get("mailid") or None,
-            firstname=f.get("firstname") or None,
-            lastname=f.get("lastname") or None,
-            status=_status(f.get("status")),
-            ldap_synced=sql_ldap_flag(f.get("fkdirectorypluginconfig"), f.get("islocaluser")),
-        )
+        if len(row) == n and (checked or tuple(c.tag for c in row) == columns):
+            checked = True
+            v = [c.text for c in row]
+            yield CucmUser(norm_uuid(v[ip]), v[iu] or "", v[im] or None, v[ifn] or None, v[iln] or None,
+                           _status(v[ist]), sql_ldap_flag(v[ifk], v[iloc]))
+        else:
+            yield _sql_user({c.tag.lower(): c.text for c in row if isinstance(c.tag, str)})
+
+
+def _list_user(uuid: str | None, f: dict[str, str | None]) -> CucmUser:
+    return CucmUser(
+        uuid=norm_uuid(uuid),
+        userid=f.get("userid") or "",
+        mailid=f.get("mailid") or None,
+        firstname=f.get("firstName") or None,
+        lastname=f.get("lastName") or None,
+        status=_status(f.get("status")),
+        ldap_synced=None,
+    )
+
+
+LIST_FIELDS = ("firstName", "lastName", "userid", "mailid", "status")   # LUser schema order
 
 
 def users_from_list(payload: etree._Element) -> Iterator[CucmUser]:
-    """Users from a listUserResponse page; the LDAP flag is unknown (None) here: LUser cannot tell."""
+    """Users from a listUserResponse page asked for :data:`LIST_FIELDS`; the LDAP flag is unknown (None) here:
+    LUser cannot tell. Rows with exactly those tags are read by position, as in :func:`users_from_sql`."""
     ret = _return(payload)
     if ret is None:
         return
+    checked = False
     for u in ret:
-        f: dict[str, str | None] = {}
-        for c in u:
-            f[c.tag] = c.text
-        yield CucmUser(
-            uuid=norm_uuid(u.get("uuid")),
-            userid=f.get("userid") or "",
-            mailid=f.get("mailid") or None,
-            firstname=f.get("firstName") or None,
-            lastname=f.get("lastName") or None,
-            status=_status(f.get("status")),
-            ldap_synced=None,
-        )
+        if len(u) == 5 and (checked or tuple(c.tag for c in u) == LIST_FIELDS):
+            checked = True
+            first, last, userid, mail, status = [c.text for c in u]
+            yield CucmUser(norm_uuid(u.get("uuid")), userid or "", mail or None, first or None, last or None,
+                           _status(status), None)
+        else:
+            yield _list_user(u.get("uuid"), {c.tag: c.text for c in u if isinstance(c.tag, str)})
 
 
 def user_from_get(payload: etree._Element, *, ldap_flag: bool) -> CucmUser | None:

@@ -38,16 +38,27 @@ def test_malformed_and_non_soap_bodies_are_reported():
 
 def test_sql_rows_parse_to_records_with_special_characters_and_nulls():
     body = render.envelope("14.0", "executeSQLQuery", [render.sql_row(u, sql.COLUMNS) for u in (U, L)])
-    a, b = users_from_sql(soap_payload(parse_xml(body)))
+    a, b = users_from_sql(soap_payload(parse_xml(body)), sql.COLUMNS)
     assert (a.uuid, a.userid, a.mailid, a.firstname, a.lastname, a.status, a.ldap_synced) == (
         U.pkid, "jdoe", "Jane.Doe@Example.com", "Zoë", "O'Brien & <Co>", 2, True)
     assert (b.mailid, b.firstname, b.ldap_synced, b.active) == (None, None, False, True)
+
+
+def test_sql_rows_in_another_column_order_or_with_omitted_nulls_are_read_by_name():
+    cols = tuple(reversed(sql.COLUMNS))
+    rows = [render.sql_row(U, cols), render.sql_row(L, cols).replace(b"<mailid/>", b"")]
+    a, b = users_from_sql(soap_payload(parse_xml(render.envelope("14.0", "executeSQLQuery", rows))), sql.COLUMNS)
+    assert (a.uuid, a.userid, a.lastname, a.status, a.ldap_synced) == (U.pkid, "jdoe", "O'Brien & <Co>", 2, True)
+    assert (b.uuid, b.userid, b.mailid, b.ldap_synced) == (L.pkid, "local", None, False)
 
 
 def test_luser_pages_parse_with_braced_upper_case_uuids():
     body = render.envelope("14.0", "listUser", [render.luser(U, ("firstName", "lastName", "userid", "status"))])
     (a,) = users_from_list(soap_payload(parse_xml(body)))
     assert a.uuid == U.pkid and a.lastname == "O'Brien & <Co>" and a.ldap_synced is None and a.mailid is None
+    odd = render.envelope("14.0", "listUser", [render.luser(U, ("userid", "mailid", "status"))])
+    (b,) = users_from_list(soap_payload(parse_xml(odd)))
+    assert (b.uuid, b.userid, b.mailid, b.firstname, b.status) == (U.pkid, "jdoe", "Jane.Doe@Example.com", None, 2)
     assert norm_uuid("{0A1B2C3D-4E5F-4789-ABCD-EF0123456789}") == U.pkid
 
 
