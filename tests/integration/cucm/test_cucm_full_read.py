@@ -83,3 +83,21 @@ def test_several_clusters_keep_their_own_names_and_cursors(make_conn):
         ia, ib = ca.read(ba.cursor, False, NOW), cb.read(bb.cursor, False, NOW)
         assert [r.uuid for r in ia.records] == [a.population[0].pkid] and ib.records == []
         assert not ia.full and not ib.full
+
+
+def test_other_axl_versions_send_matching_namespace_and_soapaction(make_conn):
+    # the simulator faults when the SOAPAction version and the namespace version differ
+    with Simulator(120, seed=3, record=True) as sim:
+        for version in ("11.5", "15.0"):
+            batch = make_conn(sim, version=version, page_size=50).read(None, False, NOW)
+            assert batch.complete and len(batch.records) == 120, batch.error
+        assert {x.version for x in sim.exchanges} == {"11.5", "15.0"}
+        assert all(x.status == 200 for x in sim.exchanges)
+
+
+def test_a_site_toolkit_wsdl_reads_the_same_people(big_sim, make_conn):
+    from .conftest import need_schema_file
+
+    wsdl = need_schema_file("AXLAPI.wsdl")
+    by_site = make_conn(big_sim, wsdl=str(wsdl), page_size=5000).read(None, True, NOW)
+    assert by_site.complete and _got(by_site) == _expected(big_sim)
