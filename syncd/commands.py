@@ -16,8 +16,10 @@ from .runtime import Runtime, cli_actor
 
 def _runtime(args: argparse.Namespace) -> Runtime:
     config = load_config(args.config)
-    level = "WARNING" if args.quiet else "DEBUG" if args.verbose > 1 else "INFO" if args.verbose else None
-    configure_logging(level or config.logging.level, config.logging.format)
+    # A command's own output says what happened; its log lines show on stderr with -v (the daemon logs at the
+    # configured level).
+    level = "CRITICAL" if args.quiet else "DEBUG" if args.verbose > 1 else "INFO" if args.verbose else "ERROR"
+    configure_logging(level, config.logging.format)
     return Runtime(config=config, actor=cli_actor(), config_path=config.path)
 
 

@@ -19,6 +19,8 @@ from . import errors, ledger_store, repo, safety
 from .logging import bind_run, get_logger
 from .reconcile import Plan, plan
 from .runtime import Runtime
+from .store import bulk
+from .store.db import begin_write
 from .store.locks import run_lock
 
 log = get_logger("syncd.sync")
@@ -79,12 +81,18 @@ def _read_all(rt: Runtime, names: Sequence[str] | None, full: bool, cursors: dic
             batch = conn.read(None if full else cursors.get(conn.name), full, now)
         finally:
             conn.close()
-        level = log.info if batch.complete else log.error
+        level = log.info if batch.complete else log.warning
         level("source read", source=conn.name, complete=batch.complete, full=batch.full,
               records=len(batch.records), error=batch.error, notes=batch.notes,
               seconds=round(time.monotonic() - started, 3))
         batches[conn.name] = batch
     return batches
+
+
+def _record(conn: Any, rt: Runtime, report: SyncReport, now: datetime) -> None:
+    summary = report.to_dict()
+    repo.record_run(conn, report.run_id, rt.actor, now, datetime.now(UTC), report.mode, report.result,
+                    report.exit_code, summary)
 
 
 def run_sync(
@@ -122,10 +130,14 @@ def run_sync(
             p, stored.active_count, rt.config.safety.max_deactivations, rt.config.safety.max_deactivation_ratio)
         if refusal is not None:
             report.refusal, report.result = refusal, "refused"
-            log.error("plan refused", reasons=list(refusal.reasons), deactivations=len(p.deactivations))
-            if mode == "apply":
-                with rt.engine.begin() as conn:
-                    repo.record_refusal(conn, report.run_id, rt.actor, now, refusal.message, report.to_dict())
+            log.warning("plan refused", reasons=list(refusal.reasons), deactivations=len(p.deactivations))
+            if mode == "apply":     # a dry run writes nothing, not even the refusal
+                with begin_write(rt.engine) as conn:
+                    bulk.append_journal(conn, [{
+                        "run_id": report.run_id, "at": now, "actor": rt.actor, "event": "refused",
+                        "sentence": refusal.message, "after": {"deactivations": len(p.deactivations)},
+                    }])
+                    _record(conn, rt, report, now)
             return report
         if mode != "apply":
             report.result = "planned"
@@ -133,15 +145,16 @@ def run_sync(
         all_failed = bool(p.sources) and all(not s.complete for s in p.sources)
         if all_failed or not p.pending:
             report.result = "failed" if all_failed else "partial" if report.failed_sources else "no_changes"
-            with rt.engine.begin() as conn:
-                repo.record_run(conn, report.run_id, rt.actor, now, report.result, report.to_dict())
+            with begin_write(rt.engine) as conn:
+                _record(conn, rt, report, now)
             return report
-        with rt.engine.begin() as conn:
+        log.info("applying plan", **p.changes_summary())
+        with begin_write(rt.engine) as conn:
             effects = ledger_store.apply_plan(conn, rt, p, report.run_id, now)
             report.licenses = effects.counts
             report.notices = effects.notices
             report.result = "partial" if report.failed_sources else "applied"
-            repo.record_run(conn, report.run_id, rt.actor, now, report.result, report.to_dict())
+            _record(conn, rt, report, now)
         log.info("sync applied", **p.changes_summary(), **report.licenses)
         return report
     finally:

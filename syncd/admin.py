@@ -1,0 +1,122 @@
+"""Admin actions and host requests: each is one policy decision in one write transaction, journaled."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from policy import (
+    Decision,
+    GrantDemonstration,
+    HostRequest,
+    Ledger,
+    MeetingEnd,
+    PurchasePermanent,
+    Reserve,
+    StartTrial,
+    Sweep,
+    Upgrade,
+)
+
+from . import errors
+from .emails import email_key
+from .ledger_store import decide_and_save
+from .runtime import Runtime
+from .store import models
+from .store.db import begin_write
+
+
+@dataclass
+class Outcome:
+    decision: Decision
+    ledger: Ledger
+    meeting_id: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.decision.reason is None and self.decision.granted is not False
+
+    def to_dict(self) -> dict[str, Any]:
+        d = self.decision
+        out: dict[str, Any] = {
+            "granted": d.granted if d.granted is not None else self.ok,
+            "license_kind": d.license_kind.value if d.license_kind is not None else None,
+            "reason": d.reason, "rule": d.rule, "message": d.sentence,
+            "at": d.now.isoformat(),
+            "notices": [n.message for n in d.notices],
+        }
+        if self.meeting_id is not None:
+            out = {"meeting_id": self.meeting_id, **out}
+        if d.reason is not None:
+            out["error"] = d.reason
+        return out
+
+    def lines(self) -> list[str]:
+        d = self.decision
+        head = f"{'refused' if not self.ok else 'ok'} ({d.rule}): {d.sentence}"
+        if d.reason:
+            head += f" [{d.reason}]"
+        return [head] + [f"notice: {n.message}" for n in d.notices]
+
+
+def _known(conn: Any, raw: str) -> str:
+    key = email_key(raw)
+    if key is None or conn.execute(select(models.people.c.id).where(models.people.c.email == key)).first() is None:
+        raise errors.UnknownPerson(raw.strip())
+    return key
+
+
+def _one(rt: Runtime, event: Any, subjects: tuple[str, ...] = (), now: datetime | None = None,
+         meeting_id: str | None = None) -> Outcome:
+    with begin_write(rt.engine) as conn:
+        d, after = decide_and_save(conn, rt, event, subjects, now or datetime.now(UTC))
+    return Outcome(d, after, meeting_id)
+
+
+def purchase(rt: Runtime, count: int) -> Outcome:
+    return _one(rt, PurchasePermanent(count))
+
+
+def grant_demo(rt: Runtime, count: int, expires: datetime, grant_id: str | None) -> Outcome:
+    if expires <= datetime.now(UTC):
+        raise errors.UserError(f"--expires {expires.isoformat()} is not in the future")
+    return _one(rt, GrantDemonstration(grant_id or f"demo-{uuid.uuid4().hex[:8]}", count, expires))
+
+
+def start_trial(rt: Runtime, start: datetime) -> Outcome:
+    return _one(rt, StartTrial(start))
+
+
+def upgrade(rt: Runtime, to: str) -> Outcome:
+    return _one(rt, Upgrade(to))
+
+
+def sweep(rt: Runtime, now: datetime | None = None) -> Outcome:
+    return _one(rt, Sweep(), now=now)
+
+
+def reserve(rt: Runtime, email: str) -> Outcome:
+    with rt.engine.connect() as conn:
+        key = _known(conn, email)
+    return _one(rt, Reserve(key), (key,))
+
+
+def start_meeting(rt: Runtime, email: str, meeting_id: str | None, now: datetime | None = None) -> Outcome:
+    with rt.engine.connect() as conn:
+        key = _known(conn, email)
+    mid = meeting_id or f"m-{uuid.uuid4().hex[:12]}"
+    return _one(rt, HostRequest(key, mid), (key,), now=now, meeting_id=mid)
+
+
+def end_meeting(rt: Runtime, meeting_id: str, now: datetime | None = None) -> Outcome:
+    with rt.engine.connect() as conn:
+        m, p = models.meetings, models.people
+        row = conn.execute(select(p.c.email).select_from(m.join(p, p.c.id == m.c.person_id))
+                           .where(m.c.meeting_id == meeting_id, m.c.ended_at.is_(None))).first()
+    if row is None:
+        raise errors.UserError(f"no open meeting with id {meeting_id}")
+    return _one(rt, MeetingEnd(meeting_id), (row.email,), now=now, meeting_id=meeting_id)

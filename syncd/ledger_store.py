@@ -1,0 +1,269 @@
+"""The policy ledger in the database: load the subset a decision needs, decide, save the difference, journal.
+
+The store never loads all people into a :class:`policy.Ledger`: it loads every person who holds a license, hosts
+an open meeting or has a grace window, plus the decision's subjects (see :mod:`policy.engine`). After deciding,
+only the difference between the ledger before and after is written. On PostgreSQL every ledger transaction
+first takes a transaction-scoped advisory lock, so two nodes can never grant the same free license twice; on
+SQLite the write transaction (BEGIN IMMEDIATE) already serialises them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import bindparam, delete, or_, select, text, update
+from sqlalchemy.engine import Connection
+
+from policy import (
+    AddPerson,
+    AssignLicense,
+    Deactivation,
+    Decision,
+    DemoGrant,
+    Event,
+    HeldLicense,
+    Ledger,
+    LicenseKind,
+    LicenseState,
+    Management,
+    ManagementChange,
+    Meeting,
+    PersonState,
+    Purchase,
+    Reactivation,
+    ReleaseLicense,
+    RemarkLicense,
+    TrialWindow,
+    apply,
+    decide,
+    decision_to_dict,
+)
+
+from . import repo
+from .reconcile import Change, Plan
+from .store import bulk, models
+from .store.locks import advisory_key
+
+if TYPE_CHECKING:
+    from .runtime import Runtime
+
+
+def lock_ledger(conn: Connection) -> None:
+    """Serialise ledger decisions across processes (PostgreSQL; SQLite's write transaction already does)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": advisory_key(conn, "ledger")})
+
+
+def _person_state(row: Any) -> PersonState:
+    lic = None
+    if row.kind is not None:
+        lic = HeldLicense(LicenseKind(row.kind), Management(row.lic_management), row.assigned_at, row.expires_at,
+                          LicenseState(row.state), row.demo_grant_id)
+    return PersonState(active=row.active, deleted=row.deleted, management=Management(row.management), license=lic,
+                       first_grace_at=row.first_grace_at, last_hosted_at=row.last_hosted_at,
+                       deactivated_at=row.deactivated_at)
+
+
+def load_ledger(conn: Connection, subjects: Iterable[str] = ()) -> tuple[Ledger, dict[str, int]]:
+    """The ledger subset (license holders, open-meeting hosts, grace windows, plus ``subjects``) and {email: id}."""
+    p, lic, m = models.people, models.licenses, models.meetings
+    base = select(p.c.id, p.c.email, p.c.active, p.c.deleted, p.c.management, p.c.first_grace_at,
+                  p.c.last_hosted_at, p.c.deactivated_at, lic.c.kind, lic.c.management.label("lic_management"),
+                  lic.c.assigned_at, lic.c.expires_at, lic.c.state, lic.c.demo_grant_id,
+                  ).select_from(p.outerjoin(lic, lic.c.person_id == p.c.id))
+    open_hosts = select(m.c.person_id).where(m.c.ended_at.is_(None))
+    relevant = or_(lic.c.person_id.is_not(None), p.c.first_grace_at.is_not(None), p.c.id.in_(open_hosts))
+    people: dict[str, PersonState] = {}
+    ids: dict[str, int] = {}
+    for row in conn.execute(base.where(relevant)):
+        people[row.email] = _person_state(row)
+        ids[row.email] = row.id
+    missing = [s for s in dict.fromkeys(subjects) if s not in people]
+    for i in range(0, len(missing), 500):
+        for row in conn.execute(base.where(p.c.email.in_(missing[i:i + 500]))):
+            people[row.email] = _person_state(row)
+            ids[row.email] = row.id
+    purchases = tuple(Purchase(r.count, r.at) for r in conn.execute(
+        select(models.purchases).order_by(models.purchases.c.id)))
+    grants = tuple(DemoGrant(r.id, r.count, r.expires_at, r.granted_at) for r in conn.execute(
+        select(models.demo_grants).order_by(models.demo_grants.c.granted_at, models.demo_grants.c.id)))
+    t = conn.execute(select(models.trial)).first()
+    trial = TrialWindow(t.start, t.ends_at, t.ended_at is not None) if t is not None else None
+    meetings = {
+        r.meeting_id: Meeting(r.meeting_id, r.email, r.started_at)
+        for r in conn.execute(select(m.c.meeting_id, m.c.started_at, p.c.email)
+                              .select_from(m.join(p, p.c.id == m.c.person_id)).where(m.c.ended_at.is_(None)))
+    }
+    return Ledger(purchases, grants, trial, people, meetings), ids
+
+
+def save_ledger(conn: Connection, before: Ledger, after: Ledger, ids: dict[str, int], now: datetime,
+                actor: str) -> None:
+    """Write what changed between ``before`` and ``after`` (people must already have rows in ``ids``)."""
+    if len(after.purchases) > len(before.purchases):
+        conn.execute(models.purchases.insert(), [
+            {"count": pu.count, "at": pu.at, "actor": actor} for pu in after.purchases[len(before.purchases):]])
+    known = {g.grant_id for g in before.demo_grants}
+    new_grants = [g for g in after.demo_grants if g.grant_id not in known]
+    if new_grants:
+        conn.execute(models.demo_grants.insert(), [
+            {"id": g.grant_id, "count": g.count, "granted_at": g.granted_at, "expires_at": g.expires_at,
+             "actor": actor} for g in new_grants])
+    if after.trial != before.trial and after.trial is not None:
+        tr = after.trial
+        conn.execute(delete(models.trial))
+        conn.execute(models.trial.insert().values(id=1, start=tr.start, ends_at=tr.ends_at,
+                                                  ended_at=tr.ends_at if tr.ended else None))
+    lic_upserts: list[dict[str, Any]] = []
+    lic_deletes: list[int] = []
+    person_updates: list[dict[str, Any]] = []
+    for key, pa in after.people.items():
+        pb = before.people.get(key)
+        if pb == pa:
+            continue
+        pid = ids[key]
+        old_lic = pb.license if pb else None
+        if pa.license != old_lic:
+            if pa.license is None:
+                lic_deletes.append(pid)
+            else:
+                lic_upserts.append(_license_row(pid, pa.license))
+        if pb is None or (pb.first_grace_at, pb.last_hosted_at, pb.deactivated_at) != (
+                pa.first_grace_at, pa.last_hosted_at, pa.deactivated_at):
+            person_updates.append({"b_id": pid, "first_grace_at": pa.first_grace_at,
+                                   "last_hosted_at": pa.last_hosted_at, "deactivated_at": pa.deactivated_at})
+    if lic_deletes:
+        for i in range(0, len(lic_deletes), 500):
+            conn.execute(delete(models.licenses).where(models.licenses.c.person_id.in_(lic_deletes[i:i + 500])))
+    if lic_upserts:
+        bulk._upsert(conn, models.licenses, lic_upserts, ("person_id",))
+    if person_updates:
+        p = models.people
+        conn.execute(update(p).where(p.c.id == bindparam("b_id")).values(
+            first_grace_at=bindparam("first_grace_at"), last_hosted_at=bindparam("last_hosted_at"),
+            deactivated_at=bindparam("deactivated_at")), person_updates)
+    opened = [mt for mid, mt in after.meetings.items() if mid not in before.meetings]
+    closed = [mid for mid in before.meetings if mid not in after.meetings]
+    if opened:
+        conn.execute(models.meetings.insert(), [
+            {"meeting_id": mt.meeting_id, "person_id": ids[mt.host], "started_at": mt.started_at, "ended_at": None}
+            for mt in opened])
+    for i in range(0, len(closed), 500):
+        mt = models.meetings
+        conn.execute(update(mt).where(mt.c.meeting_id.in_(closed[i:i + 500])).values(ended_at=now))
+
+
+def _license_row(pid: int, lic: HeldLicense) -> dict[str, Any]:
+    return {"person_id": pid, "kind": lic.kind.value, "management": lic.management.value,
+            "assigned_at": lic.assigned_at, "expires_at": lic.expires_at, "state": lic.state.value,
+            "demo_grant_id": lic.grant_id}
+
+
+def journal_rows(decision: Decision, run_id: str | None, actor: str, subject: str | None,
+                 source: str | None = None, change: Change | None = None) -> list[dict[str, Any]]:
+    """One row for the decision (with the person change it answers, when there is one), and one per other
+    person its actions touched (promotions, releases by a sweep)."""
+    sentence = decision.sentence if change is None else f"{change.sentence}; {decision.sentence}"
+    rows = [{
+        "run_id": run_id, "at": decision.now, "actor": actor, "person": subject,
+        "event": change.kind if change else _event_name(decision.event), "source": source,
+        "rule": decision.rule if decision.rule != "-" else None, "sentence": sentence,
+        "before": _row_dict(change.before) if change and change.before else None,
+        "after": _row_dict(change.after) if change else None,
+        "decision": decision_to_dict(decision),
+    }]
+    others: dict[str, list[Any]] = {}
+    for a in decision.actions:
+        if a.person is not None and a.person != subject:
+            others.setdefault(a.person, []).append(a)
+    for person, actions in others.items():
+        rows.append({
+            "run_id": run_id, "at": decision.now, "actor": actor, "person": person, "event": "license",
+            "source": source, "rule": next((a.rule for a in actions if a.rule), decision.rule),
+            "sentence": "; ".join(a.sentence for a in actions) + f" (because: {decision.sentence})",
+        })
+    return rows
+
+
+def _event_name(event: Event) -> str:
+    name = type(event).__name__
+    return "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_")
+
+
+def _row_dict(row: Any) -> dict[str, Any]:
+    return {"active": row.active, "deleted": row.deleted, "management": row.management, "in_cucm": row.in_cucm,
+            "ad_guid": row.ad_guid, "display_name": row.display_name, "inactive_reason": row.inactive_reason}
+
+
+def _events_for(c: Change) -> list[Event]:
+    mgmt = Management(c.after.management)
+    if c.kind == "created":
+        return [AddPerson(c.email, c.after.active, mgmt)]
+    events: list[Event] = []
+    if c.kind == "deactivated":
+        events.append(Deactivation(c.email))
+    elif c.kind == "activated":
+        events.append(Reactivation(c.email))
+    if c.management_changed:
+        events.append(ManagementChange(c.email, mgmt))
+    return events
+
+
+@dataclass
+class Effects:
+    counts: dict[str, int] = field(default_factory=lambda: {"released": 0, "remarked": 0, "promoted": 0})
+    notices: list[str] = field(default_factory=list)
+
+
+def apply_plan(conn: Connection, rt: Runtime, plan: Plan, run_id: str, now: datetime) -> Effects:
+    """Apply a plan inside the caller's transaction: people, source facts, cursors, decisions, journal."""
+    lock_ledger(conn)
+    subjects = [c.email for c in plan.changes if c.kind != "created"]
+    ledger, ids = load_ledger(conn, subjects)
+    start = ledger
+    effects = Effects()
+    journal: list[dict[str, Any]] = []
+    for c in plan.changes:
+        events = _events_for(c)
+        if not events:     # an update that is not a management change: journal the person change alone
+            journal.append({"run_id": run_id, "at": now, "actor": rt.actor, "person": c.email, "event": c.kind,
+                            "source": c.source, "sentence": c.sentence, "before": _row_dict(c.before),
+                            "after": _row_dict(c.after)})
+            continue
+        for i, ev in enumerate(events):
+            d = decide(ledger, ev, rt.settings, now)
+            ledger = apply(ledger, d)
+            journal.extend(journal_rows(d, run_id, rt.actor, c.email, c.source, c if i == 0 else None))
+            _count(effects, d)
+    ids.update(repo.write_people(conn, plan.changes, now))
+    repo.write_sources(conn, plan.sources, run_id, now)
+    save_ledger(conn, start, ledger, ids, now, rt.actor)
+    bulk.append_journal(conn, journal)
+    return effects
+
+
+def _count(effects: Effects, d: Decision) -> None:
+    for a in d.actions:
+        if isinstance(a, ReleaseLicense):
+            effects.counts["released"] += 1
+        elif isinstance(a, RemarkLicense):
+            effects.counts["remarked"] += 1
+        elif isinstance(a, AssignLicense):
+            effects.counts["promoted"] += 1
+    effects.notices.extend(n.message for n in d.notices)
+
+
+def decide_and_save(conn: Connection, rt: Runtime, event: Event, subjects: Sequence[str], now: datetime,
+                    run_id: str | None = None) -> tuple[Decision, Ledger]:
+    """One admin or host decision in the caller's write transaction; returns it and the ledger after it."""
+    lock_ledger(conn)
+    ledger, ids = load_ledger(conn, subjects)
+    d = decide(ledger, event, rt.settings, now)
+    after = apply(ledger, d)
+    save_ledger(conn, ledger, after, ids, now, rt.actor)
+    subject = subjects[0] if subjects else None
+    bulk.append_journal(conn, journal_rows(d, run_id, rt.actor, subject))
+    return d, after

@@ -1,0 +1,289 @@
+"""Read-side answers (status, users, explain, licenses report, journal) as JSON-ready dicts, and their text."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import func, select
+
+from policy import LicenseKind, LicenseState, Sweep, apply, decide, notices
+from policy import explain as policy_explain
+
+from . import errors
+from .emails import email_key
+from .ledger_store import load_ledger
+from .reconcile import plan
+from .repo import load_state
+from .store import bulk, models
+
+if TYPE_CHECKING:
+    from .pipeline import SyncReport
+    from .runtime import Runtime
+
+WARN_AHEAD = timedelta(days=30)
+APPLY_SHOWN = 50    # changes listed after an apply; a dry run lists them all
+
+
+def _iso(t: datetime | None) -> str | None:
+    return t.isoformat() if t is not None else None
+
+
+# -- sync ---------------------------------------------------------------------------------------------------
+
+def sync_text(r: SyncReport) -> list[str]:
+    d = r.to_dict()
+    lines = []
+    for s in d["sources"]:
+        state = "complete" if s["complete"] else f"INCOMPLETE ({s['error']})"
+        lines.append(f"source {s['name']} ({s['type']}, {'full' if s['full'] else 'incremental'}): "
+                     f"{s['records']} records, {state}" + "".join(f"; {n}" for n in s["notes"]))
+    sentences = r.sentences()
+    if r.mode == "apply" and len(sentences) > APPLY_SHOWN:
+        more = len(sentences) - APPLY_SHOWN
+        sentences = [*sentences[:APPLY_SHOWN], f"... and {more} more (syncd journal lists them)"]
+    lines += sentences
+    c, lic = d["changes"], d["licenses"]
+    if c:
+        lines.append(f"{r.result}: {c['created']} created, {c['activated']} activated, {c['deactivated']} "
+                     f"deactivated, {c['updated']} updated, {c['skipped_no_email']} skipped without e-mail, "
+                     f"{c['conflicts']} conflicts; licenses {lic['released']} released, {lic['remarked']} "
+                     f"re-marked, {lic['promoted']} promoted")
+    else:
+        lines.append(r.result)
+    lines += [f"conflict: {x}" for x in d["conflicts"]] + [f"warning: {w}" for w in d["warnings"]]
+    if d["ad_only"]:
+        lines.append(f"{d['ad_only']} AD accounts match no CUCM user (counted, not created)")
+    return lines
+
+
+# -- people -------------------------------------------------------------------------------------------------
+
+def _people_query() -> Any:
+    p, lic = models.people, models.licenses
+    return select(p, lic.c.kind, lic.c.state, lic.c.management.label("lic_management"), lic.c.assigned_at,
+                  lic.c.expires_at).select_from(p.outerjoin(lic, lic.c.person_id == p.c.id))
+
+
+def _person_dict(row: Any, sources: dict[str, Any] | None = None) -> dict[str, Any]:
+    lic = None
+    if row.kind is not None:
+        lic = {"kind": row.kind, "state": row.state, "management": row.lic_management,
+               "assigned_at": _iso(row.assigned_at), "expires_at": _iso(row.expires_at)}
+    out: dict[str, Any] = {
+        "email": row.email, "name": row.display_name, "active": row.active, "deleted": row.deleted,
+        "management": row.management, "in_cucm": row.in_cucm, "inactive_reason": row.inactive_reason,
+        "license": lic, "last_hosted_at": _iso(row.last_hosted_at), "first_grace_at": _iso(row.first_grace_at),
+    }
+    if sources is not None:
+        out["sources"] = sources
+    return out
+
+
+def users_list(rt: Runtime, state: str | None = None, license_kind: str | None = None) -> list[dict[str, Any]]:
+    p, lic = models.people, models.licenses
+    stmt = _people_query().order_by(p.c.email)
+    if state is not None:
+        stmt = stmt.where(p.c.active.is_(state == "active"))
+    if license_kind == "none":
+        stmt = stmt.where(lic.c.kind.is_(None))
+    elif license_kind is not None:
+        stmt = stmt.where(lic.c.kind == license_kind)
+    with rt.engine.connect() as conn:
+        return [_person_dict(r, {}) for r in conn.execute(stmt)]
+
+
+def user_line(p: dict[str, Any]) -> str:
+    lic = p["license"]
+    held = f"{lic['kind']} ({lic['state']}, {lic['management']})" if lic else "no license"
+    state = "active" if p["active"] else f"inactive: {p['inactive_reason']}"
+    return f"{p['email']}  {state}; managed {p['management']}; {held}"
+
+
+def _sources_of(conn: Any, key: str, ad_guid: str | None) -> dict[str, Any]:
+    sr = models.source_records
+    cond = sr.c.email_key == key
+    if ad_guid:
+        cond = cond | (sr.c.source_key == ad_guid)
+    out: dict[str, Any] = {}
+    for row in conn.execute(select(sr).where(cond).order_by(sr.c.source, sr.c.source_key)):
+        entry = {"key": row.source_key, "active": row.active, "seen_at": _iso(row.seen_at), **row.data}
+        if row.source in out:        # one e-mail twice in a source: a conflict, show both
+            prev = out[row.source]
+            out[row.source] = (prev if isinstance(prev, list) else [prev]) + [entry]
+        else:
+            out[row.source] = entry
+    return out
+
+
+def user_show(rt: Runtime, email: str) -> dict[str, Any]:
+    key = email_key(email)
+    with rt.engine.connect() as conn:
+        row = conn.execute(_people_query().where(models.people.c.email == key)).first() if key else None
+        if row is None:
+            raise errors.UnknownPerson(email.strip())
+        return _person_dict(row, _sources_of(conn, row.email, row.ad_guid))
+
+
+def user_text(p: dict[str, Any]) -> list[str]:
+    lines = [user_line(p)]
+    for name, rec in p.get("sources", {}).items():
+        for r in rec if isinstance(rec, list) else [rec]:
+            fields = ", ".join(f"{k}={v}" for k, v in r.items() if k not in ("seen_at",) and v is not None)
+            lines.append(f"  {name}: {fields}")
+    return lines
+
+
+# -- explain ------------------------------------------------------------------------------------------------
+
+def explain(rt: Runtime, email: str, at: datetime) -> dict[str, Any]:
+    key = email_key(email)
+    with rt.engine.connect() as conn:
+        person = conn.execute(_people_query().where(models.people.c.email == key)).first() if key else None
+        if person is None:
+            raise errors.UnknownPerson(email.strip())
+        ledger, _ = load_ledger(conn, [person.email])
+        facts: list[str] = []
+        state = ledger.people[person.email]
+        if abs((at - datetime.now(at.tzinfo)).total_seconds()) > 60:
+            # Judge the directory at T too (AD accountExpires), as a sync at T would.
+            stored = load_state(conn, rt.source_specs())
+            p = plan(rt.source_specs(), {}, stored.people, stored.facts, at, rt.config.reconcile.require_cucm)
+            change = next((c for c in p.changes if c.email == person.email), None)
+            if change is not None and change.before is not None and change.before.active != change.after.active:
+                facts.append(f"at {at.isoformat()} the directory says: "
+                             f"{'active' if change.after.active else change.after.inactive_reason}")
+                people = dict(ledger.people)
+                people[person.email] = replace(state, active=change.after.active)
+                ledger = replace(ledger, people=people)
+        sources = _sources_of(conn, person.email, person.ad_guid)
+    e = policy_explain(ledger, person.email, rt.settings, at)
+    out = e.to_dict()
+    source_facts = []
+    if not person.active and person.inactive_reason:
+        source_facts.append(f"inactive: {person.inactive_reason}")
+    for name, rec in sources.items():
+        for r in rec if isinstance(rec, list) else [rec]:
+            source_facts.append(f"{name}: record {r['key']} " + ("active" if r["active"] else "inactive"))
+    out["facts"] = source_facts + facts + list(out["facts"])
+    out["sources"] = sources
+    return out
+
+
+def explain_text(e: dict[str, Any]) -> list[str]:
+    h = e["if_hosting"]
+    lic = e["license"]
+    lines = [
+        f"{e['email']}: {'active' if e['active'] else 'inactive'}, managed {e['management']}",
+        "license: " + (f"{lic['kind']} ({lic['state']}, {lic['management']}, assigned {lic['assigned_at']}"
+                       + (f", expires {lic['expires_at']})" if lic["expires_at"] else ")") if lic else "none"),
+        f"if hosting at {e['at']}: " + ("GRANTED" if h["granted"] else f"REFUSED ({h['reason']})")
+        + (f" on a {h['license_kind']} license" if h["license_kind"] else "") + f" [{h['rule']}]",
+        f"  {h['message']}",
+    ]
+    return lines + [f"  - {f}" for f in e["facts"]]
+
+
+# -- licenses -----------------------------------------------------------------------------------------------
+
+def license_report(rt: Runtime, at: datetime) -> dict[str, Any]:
+    with rt.engine.connect() as conn:
+        ledger, _ = load_ledger(conn)
+    settings = rt.settings
+    swept = apply(ledger, decide(ledger, Sweep(), settings, at))
+    in_use = {k.value: len(swept.holders(k, at)) for k in LicenseKind}
+    by_mgmt = {"local": 0, "remote": 0}
+    grace_expiring = []
+    for key in sorted(swept.people):
+        lic = swept.license_at(key, at)
+        if lic is None or lic.state is not LicenseState.ACTIVE:
+            continue
+        by_mgmt[lic.management.value] += 1
+        if lic.kind is LicenseKind.GRACE and lic.expires_at is not None and lic.expires_at <= at + WARN_AHEAD:
+            grace_expiring.append({"email": key, "expires_at": _iso(lic.expires_at)})
+    expired_hosts = sorted(k for k in swept.people if (lic := swept.license_at(k, at)) is not None
+                           and lic.state is LicenseState.EXPIRED)
+    return {
+        "at": at.isoformat(),
+        "cwms_version": settings.cwms_version,
+        "installed_permanent": swept.installed_permanent,
+        "free_permanent": swept.free_permanent,
+        "grace_limit": settings.effective_grace_limit(swept.installed_permanent),
+        "demonstration_total": swept.demonstration_total(at),
+        "demonstration_free": swept.demonstration_free(at),
+        "trial_open": swept.trial_open(at),
+        "in_use": in_use,
+        "by_management": by_mgmt,
+        "grace_expiring": grace_expiring,
+        "expired_hosts": expired_hosts,
+        "open_meetings": len(swept.meetings),
+        "notices": [n.message for n in notices(swept, settings, at)],
+    }
+
+
+def license_report_text(r: dict[str, Any]) -> list[str]:
+    u, m = r["in_use"], r["by_management"]
+    lines = [
+        f"licenses at {r['at']} (CWMS {r['cwms_version']})",
+        f"  Permanent: {r['installed_permanent']} installed, {u['permanent']} in use, {r['free_permanent']} free",
+        f"  Grace: {u['grace']} in use of a limit of {r['grace_limit']}",
+        f"  Demonstration: {u['demonstration']} in use, {r['demonstration_free']} free of {r['demonstration_total']}",
+        f"  Trial: {u['trial']} in use; trial window {'open' if r['trial_open'] else 'closed'}",
+        f"  by management: {m['local']} local, {m['remote']} remote; {r['open_meetings']} open meetings",
+    ]
+    lines += [f"  grace expiring: {g['email']} at {g['expires_at']}" for g in r["grace_expiring"]]
+    lines += [f"  expired host: {e}" for e in r["expired_hosts"]]
+    return lines + [f"notice: {n}" for n in r["notices"]]
+
+
+# -- status and journal -------------------------------------------------------------------------------------
+
+def status(rt: Runtime) -> dict[str, Any]:
+    now = datetime.now(UTC)
+    runs, p = models.runs, models.people
+    with rt.engine.connect() as conn:
+        last = conn.execute(select(runs).order_by(runs.c.started_at.desc()).limit(10)).all()
+        cursors = {r.source: {"updated_at": _iso(r.updated_at), "run_id": r.run_id}
+                   for r in conn.execute(select(models.cursors))}
+        counts = dict(conn.execute(select(p.c.active, func.count()).group_by(p.c.active)).all())
+        ledger, _ = load_ledger(conn)
+    return {
+        "database": rt.engine.url.render_as_string(hide_password=True),
+        "people": {"active": counts.get(True, 0), "inactive": counts.get(False, 0)},
+        "sources": [{"name": s.name, "type": s.type, "cursor": cursors.get(s.name)} for s in rt.source_specs()],
+        "runs": [{"run_id": r.run_id, "started_at": _iso(r.started_at), "finished_at": _iso(r.finished_at),
+                  "actor": r.actor, "mode": r.mode, "result": r.result, "exit_code": r.exit_code} for r in last],
+        "next_runs": [],
+        "warnings": [n.message for n in notices(ledger, rt.settings, now)],
+    }
+
+
+def status_text(s: dict[str, Any]) -> list[str]:
+    lines = [f"database {s['database']}: {s['people']['active']} active, {s['people']['inactive']} inactive people"]
+    for src in s["sources"]:
+        cur = src["cursor"]
+        lines.append(f"source {src['name']} ({src['type']}): "
+                     + (f"cursor from {cur['updated_at']}" if cur else "no cursor yet"))
+    lines += [f"run {r['started_at']} {r['mode']} {r['result']} (exit {r['exit_code']}) by {r['actor']}"
+              for r in s["runs"]]
+    return lines + [f"warning: {w}" for w in s["warnings"]]
+
+
+def journal(rt: Runtime, person: str | None, since: datetime | None, limit: int | None) -> list[dict[str, Any]]:
+    key = email_key(person) if person else None
+    if person and key is None:
+        raise errors.UserError(f"not an e-mail address: {person}")
+    with rt.engine.connect() as conn:
+        rows = bulk.journal_rows(conn, person=key, since=since, limit=limit)
+    return [{"id": r.id, "at": _iso(r.at), "run_id": r.run_id, "actor": r.actor, "person": r.person,
+             "event": r.event, "source": r.source, "rule": r.rule, "sentence": r.sentence, "before": r.before,
+             "after": r.after} for r in rows]
+
+
+def journal_line(r: dict[str, Any]) -> str:
+    who = f" {r['person']}" if r["person"] else ""
+    rule = f" [{r['rule']}]" if r["rule"] else ""
+    src = f" (source {r['source']})" if r["source"] else ""
+    return f"{r['at']} {r['actor']}{who}: {r['sentence']}{rule}{src}"
+
