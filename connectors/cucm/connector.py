@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
+
+from lxml import etree
 
 from connectors.records import CucmUser, SourceBatch
 
@@ -20,6 +24,8 @@ from .parse import (
     LIST_FIELDS,
     Change,
     change_page,
+    norm_uuid,
+    page_extent,
     sql_ldap_flag,
     sql_rows,
     user_from_get,
@@ -119,53 +125,83 @@ class CucmConnector:
         log.warning("%s: response too large at page size %d; retrying with %d", self.name, page, smaller)
         return smaller
 
+    def _pages(self, op: str, start: Any, request: Callable[[Any, int], dict[str, Any]],
+               advance: Callable[[etree._Element, Any, int], Any], prefetch: bool) -> Iterator[etree._Element]:
+        """Yield the response pages of a paged ``op``: ``request(pos, size)`` gives a page's arguments and
+        ``advance(payload, pos, size)`` the next position (None after the last page). A "Query request too
+        large" fault halves the page size and asks again.
+
+        With ``prefetch`` the next page is requested as soon as a page has arrived (its position is known
+        then), from one worker thread, while the caller turns the current page into records: still one request
+        in flight at a time, as Cisco asks, but the publisher's time per page overlaps the client's parsing.
+        Without it, the caller may make its own calls between pages (nothing else is in flight then).
+        """
+        page = self.opts.page_size
+        pool = ThreadPoolExecutor(1, thread_name_prefix=f"axl-{self.name}") if prefetch else None
+
+        def fetch(pos: Any, size: int) -> Future[etree._Element]:
+            if pool is not None:
+                return pool.submit(self._client.call, op, **request(pos, size))
+            done: Future[etree._Element] = Future()
+            try:
+                done.set_result(self._client.call(op, **request(pos, size)))
+            except AxlError as e:
+                done.set_exception(e)
+            return done
+
+        pos = start
+        pending: Future[etree._Element] | None = fetch(pos, page)
+        try:
+            while pending is not None:
+                try:
+                    payload = pending.result()
+                except AxlError as e:
+                    if e.kind != "too_large":
+                        raise
+                    page = self._halve(page, e)
+                    pending = fetch(pos, page)
+                    continue
+                pos = advance(payload, pos, page)
+                pending = fetch(pos, page) if pos is not None and prefetch else None
+                yield payload
+                if pos is not None and pending is None:
+                    pending = fetch(pos, page)
+        finally:
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
+
     def _all_by_sql(self) -> list[CucmUser]:
+        def advance(payload: etree._Element, pos: Any, size: int) -> str | None:
+            n, last = page_extent(payload)
+            return norm_uuid(last.findtext("pkid")) if n >= size and last is not None else None
+
         records: list[CucmUser] = []
         seen: set[str] = set()
-        last: str | None = None
-        page = self.opts.page_size
-        while True:
-            try:
-                payload = self._client.call("executeSQLQuery", sql=sql.page_after(last, page))
-            except AxlError as e:
-                if e.kind != "too_large":
-                    raise
-                page = self._halve(page, e)
-                continue
-            n = 0
+        for payload in self._pages("executeSQLQuery", None, lambda last, size: {"sql": sql.page_after(last, size)},
+                                   advance, prefetch=True):
             for u in users_from_sql(payload, sql.COLUMNS):
-                n += 1
-                last = u.uuid
                 if u.uuid not in seen:
                     seen.add(u.uuid)
                     records.append(u)
-            del payload
-            if n < page:
-                return records
+        return records
 
     def _all_by_list(self) -> list[CucmUser]:
+        def request(skip: int, size: int) -> dict[str, Any]:
+            return {"searchCriteria": {"userid": "%"}, "returnedTags": LIST_TAGS, "skip": skip, "first": size}
+
+        def advance(payload: etree._Element, skip: int, size: int) -> int | None:
+            n, _ = page_extent(payload)
+            return skip + n if n >= size else None
+
         records: list[CucmUser] = []
         seen: set[str] = set()
-        skip = 0
-        page = self.opts.page_size
-        while True:
-            try:
-                payload = self._client.call("listUser", searchCriteria={"userid": "%"}, returnedTags=LIST_TAGS,
-                                            skip=skip, first=page)
-            except AxlError as e:
-                if e.kind != "too_large":
-                    raise
-                page = self._halve(page, e)
-                continue
-            users = list(users_from_list(payload))
-            del payload
-            for u in self._with_ldap_flags(users):
+        # the LDAP flag by SQL or getUser means calls between pages: no prefetch then
+        for payload in self._pages("listUser", 0, request, advance, prefetch=self.opts.ldap_flag == "ad"):
+            for u in self._with_ldap_flags(list(users_from_list(payload))):
                 if u.uuid not in seen:      # rows can shift between pages while users change: upsert by uuid
                     seen.add(u.uuid)
                     records.append(u)
-            if len(users) < page:
-                return records
-            skip += len(users)
+        return records
 
     def _with_ldap_flags(self, users: list[CucmUser]) -> list[CucmUser]:
         """listUser cannot tell LDAP from local users; add the flag as ``ldap_flag`` says."""

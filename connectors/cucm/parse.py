@@ -50,6 +50,14 @@ def _return(payload: etree._Element) -> etree._Element | None:
     return payload.find("return")
 
 
+def page_extent(payload: etree._Element) -> tuple[int, etree._Element | None]:
+    """How many rows or users a page holds, and the last one (None when empty)."""
+    ret = _return(payload)
+    if ret is None or len(ret) == 0:
+        return 0, None
+    return len(ret), ret[-1]
+
+
 def sql_rows(payload: etree._Element) -> Iterator[dict[str, str | None]]:
     """executeSQLQueryResponse rows as ``{column: text}`` (NULL and empty both read as None)."""
     ret = _return(payload)

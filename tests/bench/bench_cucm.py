@@ -2,7 +2,8 @@
 
     .venv/bin/python tests/bench/bench_cucm.py [--users 100000] [--page 1000] [--zeep-sample 10000]
 
-One run prints, for a full read of N users: the connector's users/s, CPU per user and peak RSS (the connector
+One run prints, for a full read of N users (best of --repeat child runs; floor best of 5): the connector's
+users/s, CPU per user and peak RSS (the connector
 runs in a child process so its RSS is its own), its client start time; the lxml parse floor of the same
 response bodies (records/s); naive zeep object parsing with Cisco's full WSDL on a sample; and the ratios.
 Targets: connector within 2x of the parse floor, >= 10x naive zeep, peak RSS < 200 MB, client start < 0.3 s.
@@ -97,7 +98,7 @@ def parse_floor(bodies: list[bytes]) -> tuple[int, float]:
 
     best = float("inf")
     n = 0
-    for _ in range(3):
+    for _ in range(5):
         t = time.perf_counter()
         n = 0
         for body in bodies:
@@ -141,6 +142,7 @@ def main() -> None:
     ap.add_argument("--users", type=int, default=100_000)
     ap.add_argument("--page", type=int, default=1000)
     ap.add_argument("--zeep-sample", type=int, default=10_000)
+    ap.add_argument("--repeat", type=int, default=3, help="connector runs per method (the best is shown)")
     ap.add_argument("--child", nargs=4, metavar=("URL", "PASSWORD", "METHOD", "PAGE"), help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.child:
@@ -157,7 +159,9 @@ def main() -> None:
             n, floor_s = parse_floor(bodies)
             mb = sum(map(len, bodies)) / 1e6
             del bodies
-            r = run_child(sim.url, sim.password, method, a.page)
+            runs = [run_child(sim.url, sim.password, method, a.page) for _ in range(a.repeat)]
+            r = min(runs, key=lambda x: x["wall"])     # best of N: this VM is noisy
+            r["peak_rss_mb"] = max(x["peak_rss_mb"] for x in runs)
             assert r["users"] == a.users == n, (r["users"], n)
             results[method] = (r, n / floor_s)
             print(f"\n[{method}] {mb:.1f} MB of responses")
