@@ -113,6 +113,8 @@ class Simulator:
         self.request_count = 0          # AXL requests received (the K of "fail request number K")
         self.connections = 0            # TCP connections accepted (keep-alive reuse shows as few)
         self.cookie_requests = 0        # requests that came back with the session cookie
+        self.in_flight = 0              # AXL requests being answered now
+        self.max_in_flight = 0          # the most at once (Cisco asks clients for one at a time)
         self._seed = seed
         self._lock = threading.RLock()
         self._rng_pkids = random.Random(seed + 7919)   # new users get reproducible pkids too
@@ -323,6 +325,15 @@ class Simulator:
         with self._lock:
             self.request_count += 1
             number = self.request_count
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            return self._answer(number, soap_action, body)
+        finally:
+            with self._lock:
+                self.in_flight -= 1
+
+    def _answer(self, number: int, soap_action: str | None, body: bytes) -> _Reply:
         try:
             payload = soap_payload(parse_xml(body))
         except MalformedXmlError as e:

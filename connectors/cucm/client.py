@@ -84,6 +84,9 @@ class AxlClient:
     def __init__(self, opts: CucmOptions, *, sleep: Any = time.sleep) -> None:
         self.opts = opts
         self._sleep = sleep
+        if opts.insecure:
+            # The connector says so loudly once per run; urllib3 would repeat it on every request.
+            warnings.filterwarnings("ignore", category=InsecureRequestWarning)
         self._session = self._new_session()
         self._transport = _VersionedTransport(
             opts.version, session=self._session, timeout=opts.timeout, operation_timeout=opts.timeout
@@ -165,10 +168,7 @@ class AxlClient:
     def _once(self, op: str, kwargs: dict[str, Any]) -> etree._Element:
         self.requests_sent += 1
         try:
-            with warnings.catch_warnings():
-                if self.opts.insecure:      # said once per run by the connector, not once per request
-                    warnings.simplefilter("ignore", InsecureRequestWarning)
-                resp = getattr(self._service, op)(**kwargs)
+            resp = getattr(self._service, op)(**kwargs)
         except requests.exceptions.SSLError as e:
             raise AxlError(f"TLS verification failed: {_one_line(e)}", kind="tls", temporary=False) from None
         except requests.exceptions.Timeout:
