@@ -73,7 +73,7 @@ class _VersionedTransport(Transport):
         return super().load(url)
 
 
-def _one_line(text: str, limit: int = 200) -> str:
+def one_line(text: object, limit: int = 200) -> str:
     text = " ".join(str(text).split())
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
@@ -170,14 +170,14 @@ class AxlClient:
         try:
             resp = getattr(self._service, op)(**kwargs)
         except requests.exceptions.SSLError as e:
-            raise AxlError(f"TLS verification failed: {_one_line(e)}", kind="tls", temporary=False) from None
+            raise AxlError(f"TLS verification failed: {one_line(e)}", kind="tls", temporary=False) from None
         except requests.exceptions.Timeout:
             raise AxlError(f"{op}: no answer within {self.opts.timeout:g}s", kind="timeout", temporary=True) from None
         except requests.exceptions.ConnectionError as e:
-            raise AxlError(f"{op}: connection failed: {_one_line(e, 120)}", kind="network",
+            raise AxlError(f"{op}: connection failed: {one_line(e, 120)}", kind="network",
                            temporary=True) from None
         except requests.exceptions.RequestException as e:
-            raise AxlError(f"{op}: {_one_line(e, 120)}", kind="network", temporary=True) from None
+            raise AxlError(f"{op}: {one_line(e, 120)}", kind="network", temporary=True) from None
         return self._payload(op, resp.status_code, resp.headers.get("Content-Type", ""), resp.content)
 
     def _payload(self, op: str, status: int, ctype: str, body: bytes) -> etree._Element:
@@ -194,7 +194,7 @@ class AxlClient:
             except UnsafeXmlError as e:
                 raise AxlError(f"{op}: response refused: {e}", kind="unsafe", temporary=False) from None
             except MalformedXmlError as e:
-                raise AxlError(f"{op}: {_one_line(e, 160)}", kind="malformed", temporary=True) from None
+                raise AxlError(f"{op}: {one_line(e, 160)}", kind="malformed", temporary=True) from None
             if is_fault(payload):
                 raise self._fault_error(op, parse_fault(payload))
             if status != 200:
@@ -209,7 +209,7 @@ class AxlClient:
     @staticmethod
     def _fault_error(op: str, fault: Fault) -> AxlError:
         code = f" (axlcode {fault.axlcode})" if fault.axlcode is not None else ""
-        text = f"{op} fault{code}: {_one_line(fault.message, 160)}"
+        text = f"{op} fault{code}: {one_line(fault.message, 160)}"
         if fault.too_large:
             return AxlError(text, kind="too_large", temporary=False, fault=fault)
         if fault.memory:

@@ -18,7 +18,7 @@ from lxml import etree
 from connectors.records import CucmUser, SourceBatch
 
 from . import sql
-from .client import AxlClient, AxlError
+from .client import AxlClient, AxlError, one_line
 from .options import CucmOptions
 from .parse import (
     LIST_FIELDS,
@@ -38,6 +38,9 @@ log = logging.getLogger("connectors.cucm")
 LIST_TAGS = dict.fromkeys(LIST_FIELDS, "")
 GET_TAGS = {**LIST_TAGS, "ldapDirectoryName": ""}
 OBJECTS = {"object": ["User"]}
+# Beyond this many changed users an incremental read re-reads more slowly than a full read would read everyone
+# (SQL re-reads 200 users per query; listUser sites re-read with one getUser per user).
+REREAD_LIMIT = {"sql": 20_000, "list": 2_000}
 # No point in falling back to another call: credentials, trust, endpoint or a hostile peer are the problem.
 FATAL_KINDS = frozenset(("auth", "tls", "config", "session", "unsafe"))
 
@@ -75,24 +78,27 @@ class CucmConnector:
         if self.opts.insecure:
             log.warning("%s: TLS certificate verification is OFF (insecure = true)", self.name)
             notes.append("TLS certificate verification is off (insecure = true)")
+        full_read = full or not cursor
         try:
-            if not full and cursor:
+            if not full_read:
                 try:
-                    return self._incremental(cursor, notes)
+                    return self._incremental(cursor or {}, notes)
                 except _NeedFullRead as e:
                     log.warning("%s: %s: full read", self.name, e)
                     notes.append(f"{e}: full read")
+                    full_read = True
             elif not full:
                 notes.append("no stored cursor: full read")
             return self._full(notes)
         except AxlError as e:
             log.error("%s: read failed: %s", self.name, e)
-            return SourceBatch(self.name, self.source_type, [], complete=False, full=full or not cursor,
+            return SourceBatch(self.name, self.source_type, [], complete=False, full=full_read,
                                error=f"CUCM {self.name}: {e}", notes=notes)
         except Exception as e:   # a bug must not look like an empty, complete source
             log.exception("%s: read failed", self.name)
-            return SourceBatch(self.name, self.source_type, [], complete=False, full=full or not cursor,
-                               error=f"CUCM {self.name}: unexpected error: {type(e).__name__}: {e}", notes=notes)
+            return SourceBatch(self.name, self.source_type, [], complete=False, full=full_read,
+                               error=f"CUCM {self.name}: unexpected error: {type(e).__name__}: {one_line(e)}",
+                               notes=notes)
 
     # -- full read ----------------------------------------------------------------------------------------
 
@@ -265,6 +271,9 @@ class CucmConnector:
             nxt = page.next_start_change_id
             if not progressed or page.last_change_id is None or page.last_change_id < nxt:
                 break
+        limit = REREAD_LIMIT[self.opts.method]
+        if len(changed) > limit:
+            raise _NeedFullRead(f"{len(changed)} changed users (more than {limit} to re-read one by one)")
         records = self._reread(changed)
         notes.append(f"{len(changed)} changed users since change id {cursor['next_start_change_id']}")
         log.info("%s: incremental read: %d changed users", self.name, len(changed))

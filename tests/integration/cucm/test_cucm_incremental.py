@@ -133,3 +133,24 @@ def _wait_for(cond, timeout: float = 10.0) -> None:
     while not cond():
         assert time.monotonic() < end, "condition not reached"
         time.sleep(0.005)
+
+
+def test_too_many_changes_for_getuser_re_reads_turn_into_a_full_read(make_conn):
+    with Simulator(2_100, seed=4) as sim:
+        conn = make_conn(sim, method="list", ldap_flag="ad")
+        base = conn.read(None, False, NOW)
+        for u in sim.population[:2_001]:
+            sim.set_status(u.userid, 2)
+        batch = conn.read(base.cursor, False, NOW)
+        assert batch.complete and batch.full and len(batch.records) == 2_100
+        assert any("2001 changed users" in n for n in batch.notes)
+        assert conn._client.requests_sent < 2_001          # no getUser per changed user
+
+
+def test_a_failed_fallback_full_read_is_incomplete_and_says_full(sim, make_conn):
+    conn = make_conn(sim, retries=1)
+    base = conn.read(None, False, NOW)
+    sim.reset_queue()
+    sim.inject_fault("503", count=10, op="executeSQLQuery")
+    batch = conn.read(base.cursor, False, NOW)
+    assert not batch.complete and batch.full and batch.records == [] and "HTTP 503" in batch.error
