@@ -111,3 +111,15 @@ def test_a_prefixed_axlerror_is_read_too(sim):
             b"</soapenv:Envelope>")
     f = parse_fault(soap_payload(parse_xml(body)))
     assert (f.axlcode, f.request) == (5007, "getUser") and "not found" in f.message
+
+
+def test_faults_in_the_middle_of_a_20000_user_read_are_ridden_out(big_sim, make_conn):
+    conn = make_conn(big_sim, page_size=1000, retries=2)
+    base = big_sim.request_count
+    for k, kind in enumerate(("503", "memory", "drop", "malformed", "html500", "503")):
+        big_sim.inject_fault(kind, at=base + 3 + 3 * k)       # pages 2, 5, 8, ... of this read
+    batch = conn.read(None, True, NOW)
+    assert batch.complete and batch.error is None
+    assert len(batch.records) == 20_000 and len({r.uuid for r in batch.records}) == 20_000
+    assert conn._client.requests_sent == 1 + 21 + 6            # baseline, 21 pages (the last one empty), 6 retries
+    assert big_sim.state()["faults_pending"] == 0
