@@ -78,6 +78,9 @@ class CucmConnector:
         if self.opts.insecure:
             log.warning("%s: TLS certificate verification is OFF (insecure = true)", self.name)
             notes.append("TLS certificate verification is off (insecure = true)")
+        if self.opts.url.startswith("http://"):
+            log.warning("%s: plain HTTP: the AXL password and user data cross the network unencrypted", self.name)
+            notes.append("plain HTTP (no TLS)")
         full_read = full or not cursor
         try:
             if not full_read:

@@ -25,7 +25,7 @@ def test_sql_full_read_returns_every_user_exactly(big_sim, make_conn):
     assert batch.source == "cucm" and batch.source_type == "cucm"
     assert len(batch.records) == 20_000
     assert _got(batch) == _expected(big_sim)
-    assert "no stored cursor: full read" in batch.notes
+    assert "no stored cursor: full read" in batch.notes and "plain HTTP (no TLS)" in batch.notes
     assert batch.cursor == {"queue_id": big_sim.queue_id, "next_start_change_id": 1}
     # the population has what a real cluster has; the reads keep it intact
     recs = batch.records
