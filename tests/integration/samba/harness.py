@@ -12,15 +12,18 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import os
 import re
 import shutil
 import signal
 import socket
 import ssl
+import stat
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -55,6 +58,9 @@ SERVICE_PASSWORD = "Svc!Passw0rd-Syncd2"
 HOST_GROUP_DN = f"CN=CWMS Hosts,{USERS_OU}"
 NESTED_GROUP_DN = f"CN=Hosts Nested,{USERS_OU}"
 DEEP_GROUP_DN = f"CN=Hosts Deep,{USERS_OU}"
+# A group whose name holds filter syntax: a connector that does not escape it reads the wrong members.
+ODD_GROUP_DN = f"CN=Odd*)(Hosts,{USERS_OU}"
+ODD_GROUP_MEMBERS = ("user00001", "user00002", "user00003")
 LOCK_FILE = "/tmp/syncd-samba.lock"
 
 PACKAGES = [
@@ -313,6 +319,8 @@ def seed(directory: Path, n: int = 1000) -> Seed:
             conn.add(user_dn(u.sam), ["top", "person", "organizationalPerson", "user"], attrs)
             if u.group is not None:
                 members[u.group].append(user_dn(u.sam))
+        conn.add(ODD_GROUP_DN, ["top", "group"], {"sAMAccountName": "odd-hosts"})
+        members[ODD_GROUP_DN] = [user_dn(sam) for sam in ODD_GROUP_MEMBERS if any(u.sam == sam for u in users)]
         for gdn, dns in members.items():
             for i in range(0, len(dns), 500):
                 conn.modify(gdn, {"member": [(MODIFY_ADD, dns[i:i + 500])]})
@@ -356,6 +364,11 @@ def grant_deleted_objects_read(directory: Path, sid: str) -> None:
 
 # ---------------------------------------------------------------------------------------------- the running DC
 
+def _sockets(directory: str, names: list[str]) -> list[str]:
+    """copytree ignore: the DC's Unix sockets (it creates them again at start)."""
+    return [n for n in names if stat.S_ISSOCK(os.lstat(os.path.join(directory, n)).st_mode)]
+
+
 @dataclass
 class SambaDC:
     """A provisioned, seeded DC with a snapshot to restore, plus the changes tests make to it."""
@@ -373,6 +386,7 @@ class SambaDC:
     host_group_dn: str = HOST_GROUP_DN
     nested_group_dn: str = NESTED_GROUP_DN
     deep_group_dn: str = DEEP_GROUP_DN
+    odd_group_dn: str = ODD_GROUP_DN
     admin_dn: str = ADMIN_DN
     admin_password: str = ADMIN_PASSWORD
 
@@ -395,13 +409,13 @@ class SambaDC:
         stop(self.directory)
         if self.snapshot_dir.exists():
             shutil.rmtree(self.snapshot_dir)
-        shutil.copytree(self.directory, self.snapshot_dir, symlinks=True)
+        shutil.copytree(self.directory, self.snapshot_dir, symlinks=True, ignore=_sockets)
 
     def restore(self) -> None:
         """Put the seeded state back: stop, copy the snapshot over, start (about 1-3 s)."""
         stop(self.directory)
         shutil.rmtree(self.directory)
-        shutil.copytree(self.snapshot_dir, self.directory, symlinks=True)
+        shutil.copytree(self.snapshot_dir, self.directory, symlinks=True, ignore=_sockets)
         start(self.directory)
 
     # -- changes (as the administrator, over LDAPS)
@@ -422,7 +436,7 @@ class SambaDC:
         with self.admin() as conn:
             conn.search(self.base_dn, f"(sAMAccountName={sam})", SUBTREE, attributes=["objectGUID"],
                         controls=[show_deleted_control(False)])
-            return str(conn.entries[0].objectGUID.value).strip("{}").lower()
+            return str(uuid.UUID(bytes_le=conn.entries[0].objectGUID.raw_values[0]))
 
     def disable(self, sam: str) -> None:
         self._replace(sam, "userAccountControl", UAC_DISABLED)
@@ -480,15 +494,47 @@ def machine_lock(timeout: float = 900.0) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def bring_up(workdir: Path, n_users: int = 1000) -> SambaDC:
-    """Install when missing, provision into ``workdir/dc``, start, seed ``n_users``, snapshot, start again."""
+CACHE_ROOT = Path("/tmp/syncd-samba-cache")
+
+
+WORKDIR = Path("/tmp/syncd-samba")   # fixed: smb.conf holds absolute paths, and one DC runs per machine anyway
+
+
+def _cache_key(n_users: int, directory: Path) -> str:
+    """Changes whenever this module (provisioning, seed plan), the installed Samba or the DC's path changes."""
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    digest.update(str(directory.resolve()).encode())
+    digest.update(run(["samba", "--version"]).encode())
+    return f"{n_users}-{digest.hexdigest()[:16]}"
+
+
+def bring_up(workdir: Path = WORKDIR, n_users: int = 1000, *, use_cache: bool = True) -> SambaDC:
+    """Install when missing, provision into ``workdir/dc``, start, seed ``n_users``, snapshot, start again.
+
+    The seeded, stopped directory is cached under ``/tmp/syncd-samba-cache`` (keyed by this module's text, the
+    Samba version and ``n_users``): provisioning and seeding take 30-60 s, a copy takes under a second."""
     install()
     directory = workdir / "dc"
+    snapshot = workdir / "dc.snapshot"
+    cached = CACHE_ROOT / _cache_key(n_users, directory)
+    if use_cache and (cached / "complete").exists():
+        if directory.exists():
+            shutil.rmtree(directory)
+        shutil.copytree(cached / "dc", directory, symlinks=True, ignore=_sockets)
+        dc = SambaDC(directory=directory, snapshot_dir=snapshot, seed=Seed(plan_users(n_users)))
+        dc.take_snapshot()
+        start(directory)
+        return dc
     provision(directory)
     start(directory)
     seeded = seed(directory, n_users)
-    dc = SambaDC(directory=directory, snapshot_dir=workdir / "dc.snapshot", seed=seeded)
+    dc = SambaDC(directory=directory, snapshot_dir=snapshot, seed=seeded)
     dc.take_snapshot()
+    if use_cache:
+        if cached.exists():
+            shutil.rmtree(cached)
+        shutil.copytree(snapshot, cached / "dc", symlinks=True, ignore=_sockets)
+        (cached / "complete").write_text(datetime.now(UTC).isoformat())
     start(directory)
     return dc
 

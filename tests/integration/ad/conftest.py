@@ -1,0 +1,25 @@
+"""The Samba AD DC fixtures (session DC, snapshot restore) and connector options pointing at it."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import pytest
+
+from connectors.ad import AdOptions
+from tests.integration.samba.fixtures import samba_dc, samba_fresh  # noqa: F401 - fixtures
+from tests.integration.samba.harness import SambaDC
+
+
+def options_for(dc: SambaDC, **overrides: Any) -> AdOptions:
+    """Connector options for the seeded users: LDAPS, verified TLS, the non-admin service account."""
+    opts = AdOptions(name="ad", urls=[dc.url], bind_dn=dc.bind_dn, password=dc.password, ca_file=dc.ca_file,
+                     tls_name=dc.tls_name, base_dns=[dc.users_ou], host_group=dc.host_group_dn, page_size=200,
+                     connect_timeout=5.0, receive_timeout=20.0)
+    return dataclasses.replace(opts, **overrides)
+
+
+@pytest.fixture
+def ad_options(samba_dc: SambaDC) -> AdOptions:  # noqa: F811 - the imported fixture
+    return options_for(samba_dc)

@@ -1,0 +1,131 @@
+"""Full reads against the seeded Samba DC: counts exactly as seeded, nested host-group eligibility, tombstones."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from connectors.ad import AdConnector
+from connectors.records import AdUser
+from tests.integration.ad.conftest import options_for
+from tests.integration.samba import harness
+from tests.integration.samba.harness import SambaDC
+
+pytestmark = pytest.mark.samba
+
+NOW = datetime(2026, 6, 1, tzinfo=UTC)
+
+
+def counts(records: list[AdUser], now: datetime) -> dict[str, int]:
+    live = [r for r in records if not r.deleted]
+    return {
+        "live": len(live),
+        "deleted": sum(r.deleted for r in records),
+        "enabled": sum(r.enabled for r in live),
+        "disabled": sum(not r.enabled for r in live),
+        "expired": sum(r.expired_at(now) for r in live),
+        "eligible": sum(bool(r.in_host_group) for r in live),
+    }
+
+
+@pytest.mark.parametrize("mode", ["dirsync", "usn"])
+def test_full_read_counts_exactly_as_seeded(samba_dc: SambaDC, mode: str) -> None:
+    conn = AdConnector(options_for(samba_dc, mode=mode, page_size=150))
+    try:
+        batch = conn.read(None, True, NOW)
+    finally:
+        conn.close()
+    assert batch.error is None and batch.complete and batch.full
+    assert batch.source == "ad" and batch.source_type == "ad"
+    records = list(batch.records)
+    assert all(isinstance(r, AdUser) for r in records)
+    expected = samba_dc.seed.counts(NOW)
+    assert counts(records, NOW) == expected
+    if len(samba_dc.seed.users) == 1000:   # the default seed, spelled out so a wrong derivation cannot hide
+        assert expected == {"live": 990, "deleted": 10, "enabled": 890, "disabled": 100, "expired": 40,
+                            "eligible": 495}
+    assert len({r.guid for r in records}) == len(records)
+    # json-serialisable cursor for the next incremental read
+    assert json.loads(json.dumps(batch.cursor))["mode"] == mode
+
+
+def test_full_read_fields_and_nested_membership(samba_dc: SambaDC) -> None:
+    conn = AdConnector(options_for(samba_dc))
+    batch = conn.read(None, True, NOW)
+    conn.close()
+    by_sam = {r.sam_account_name: r for r in batch.records if r.sam_account_name}
+    seeded = {u.sam: u for u in samba_dc.seed.users}
+    for sam, u in seeded.items():
+        r = by_sam[sam]
+        assert r.deleted == u.deleted, sam
+        if u.deleted:
+            assert r.mail is None and r.in_host_group is False
+            continue
+        assert r.mail == u.mail and r.user_principal_name == f"{sam}@syncd.test"
+        assert r.enabled == (not u.disabled)
+        assert r.account_expires == u.expires
+        assert r.in_host_group == (u.group is not None), sam
+        assert r.dn == samba_dc.user_dn(sam)
+        assert r.usn_changed and r.when_changed is not None
+    # through two levels of nesting
+    deep = [u for u in samba_dc.seed.live() if u.group == harness.DEEP_GROUP_DN]
+    assert deep and all(by_sam[u.sam].in_host_group for u in deep)
+    assert len(by_sam["user00001"].guid) == 36 and by_sam["user00001"].guid == samba_dc.guid_of("user00001")
+
+
+def test_without_host_group_eligibility_is_unknown(samba_dc: SambaDC) -> None:
+    conn = AdConnector(options_for(samba_dc, host_group=""))
+    batch = conn.read(None, True, NOW)
+    conn.close()
+    assert batch.complete
+    assert {r.in_host_group for r in batch.records} == {None}
+
+
+def test_extra_filter_and_base_dn_scope(samba_dc: SambaDC) -> None:
+    conn = AdConnector(options_for(samba_dc, filter="(mail=user0001*)"))
+    batch = conn.read(None, True, NOW)
+    conn.close()
+    live = sorted(r.sam_account_name for r in batch.records if not r.deleted)
+    assert live == [f"user{i:05d}" for i in range(10, 20) if i % 100 != 7]
+    # the domain root as base: the service account and built-in accounts come too
+    conn = AdConnector(options_for(samba_dc, base_dns=[]))
+    batch = conn.read(None, True, NOW)
+    conn.close()
+    names = {r.sam_account_name for r in batch.records}
+    assert {"svc-syncd", "Administrator", "user00000"} <= names
+
+
+def test_host_group_value_with_filter_syntax_is_escaped(samba_dc: SambaDC) -> None:
+    """``CN=Odd*)(Hosts`` is a real group: escaped, it yields exactly its 3 members; interpreted, it would not."""
+    conn = AdConnector(options_for(samba_dc, host_group=samba_dc.odd_group_dn))
+    batch = conn.read(None, True, NOW)
+    conn.close()
+    assert batch.complete, batch.error
+    eligible = sorted(r.sam_account_name for r in batch.records if r.in_host_group)
+    assert eligible == list(harness.ODD_GROUP_MEMBERS)
+    # a value built to widen the filter matches nothing instead of everything
+    hostile = f"CN=x*)(objectClass\\=*,{samba_dc.users_ou}"   # a valid DN (the '=' is DN-escaped)
+    conn = AdConnector(options_for(samba_dc, host_group=hostile))
+    batch = conn.read(None, True, NOW)
+    conn.close()
+    assert batch.complete, batch.error
+    assert not any(r.in_host_group for r in batch.records)
+
+
+def test_tombstones_need_no_admin_and_carry_sam_for_matching(samba_dc: SambaDC) -> None:
+    conn = AdConnector(options_for(samba_dc))
+    batch = conn.read(None, True, NOW)
+    conn.close()
+    tomb = sorted(r.sam_account_name or "" for r in batch.records if r.deleted)
+    assert tomb == sorted(u.sam for u in samba_dc.seed.users if u.deleted)
+    assert not any("tombstones not read" in n for n in batch.notes)
+
+
+def test_replace_keeps_options_frozen(samba_dc: SambaDC) -> None:
+    opts = options_for(samba_dc)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        opts.mode = "usn"  # type: ignore[misc]
+    assert "password" not in repr(opts) and samba_dc.password not in repr(opts)
