@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from ldap3.protocol.controls import build_control
 from ldap3.protocol.microsoft import DirSyncControlRequestValue
+from ldap3.protocol.rfc4511 import Control
 from pyasn1.type.univ import OctetString
 
 DIRSYNC_OID = "1.2.840.113556.1.4.841"
@@ -28,7 +29,7 @@ def signed32(flags: int) -> int:
 
 
 def dirsync_control(cookie: bytes | None, flags: int = OBJECT_SECURITY | ANCESTORS_FIRST_ORDER,
-                    max_bytes: int = MAX_BYTES) -> tuple[str, bool, bytes]:
+                    max_bytes: int = MAX_BYTES) -> Control:
     """The control as ldap3 sends it (critical: a DC that ignored it would return a full search)."""
     value = DirSyncControlRequestValue()
     value.setComponentByName("Flags", signed32(flags))

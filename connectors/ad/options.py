@@ -88,7 +88,7 @@ def validate_filter(s: str) -> str | None:
     if not s:
         return None
     text = s.strip()
-    if any(c in text for c in "\x00\r\n"):
+    if any(c in s for c in "\x00\r\n"):
         return "filter contains a control character"
     if not (text.startswith("(") and text.endswith(")")):
         return f"filter {s!r} must be enclosed in parentheses"

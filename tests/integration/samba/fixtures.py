@@ -29,22 +29,34 @@ def _unavailable(reason: str) -> None:
     pytest.skip(f"Samba AD DC unavailable: {reason}")
 
 
+# One DC per process, even when the fixtures are registered twice (a plugin and a conftest import each make a
+# session fixture of their own): the second one shares the first one's DC or its reason for being unavailable.
+_shared: dict[str, object] = {}
+
+
 @pytest.fixture(scope="session")
 def samba_dc() -> Iterator[harness.SambaDC]:
+    if "error" in _shared:
+        _unavailable(str(_shared["error"]))
+    if "dc" in _shared:
+        yield _shared["dc"]  # type: ignore[misc]
+        return
     if not harness.is_installed() and os.geteuid() != 0:
-        _unavailable("Samba is not installed and installing it needs root")
+        _shared["error"] = "Samba is not installed and installing it needs root"
+        _unavailable(str(_shared["error"]))
     workdir = harness.WORKDIR
     with harness.machine_lock():
-        dc: harness.SambaDC | None = None
         try:
             try:
                 dc = harness.bring_up(workdir, SEED_USERS)
             except Exception as exc:  # any failure to bring it up: skip, or fail under SYNCD_REQUIRE_SAMBA
                 harness.stop(workdir / "dc")
-                _unavailable(" ".join(f"{type(exc).__name__}: {exc}".split())[:300])
-            assert dc is not None
+                _shared["error"] = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
+                _unavailable(str(_shared["error"]))
+            _shared["dc"] = dc
             yield dc
         finally:
+            _shared.pop("dc", None)
             harness.stop(workdir / "dc")
             shutil.rmtree(workdir, ignore_errors=True)
 
