@@ -116,6 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
                                                                   parser_class=_Parser)
     d.required = True
     d.add_parser("upgrade")
+    d.add_parser("verify", help="check the license invariants and that the journal replays to the ledger")
 
     demo = sub.add_parser("demo", help="run a self-contained demonstration on the AXL simulator")
     demo.add_argument("--dir", metavar="DIR", help="where to leave the demo's files (default ./demo-TIMESTAMP)")

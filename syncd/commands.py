@@ -163,6 +163,17 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     return errors.OK
 
 
+def cmd_db_verify(args: argparse.Namespace) -> int:
+    from .ledger_store import verify
+
+    rt = _runtime(args)
+    with rt.engine.connect() as conn:
+        problems = verify(conn, rt.settings)
+    _out(args, {"ok": not problems, "problems": problems},
+         problems or ["ledger consistent: invariants hold and the journal replays to it"])
+    return errors.UNKNOWN_OR_REFUSED if problems else errors.OK
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 

@@ -54,6 +54,7 @@ def test_deactivation_releases_permanent_and_journal_names_source_and_rule(site:
     # Refused host request: exit 4 and still a JSON answer.
     refused = site.json("meetings", "start", "user7@example.com", check=4)
     assert refused["granted"] is False and refused["reason"] == "host_deactivated"
+    assert site.json("db", "verify")["ok"] is True
 
 
 def test_mass_deactivation_is_refused_and_nothing_changes(site: Site):
@@ -123,3 +124,4 @@ def test_sigkill_in_the_middle_of_a_large_apply_leaves_previous_state(site: Site
     assert len(after) == 60000
     assert sum(1 for p in after.values() if not p["active"]) == 20000
     site.run("sync", "--check")
+    site.run("db", "verify")
