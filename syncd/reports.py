@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 WARN_AHEAD = timedelta(days=30)
 APPLY_SHOWN = 50    # changes listed after an apply; a dry run lists them all
+CONFLICTS_SHOWN = 5
 
 
 def _iso(t: datetime | None) -> str | None:
@@ -52,7 +53,11 @@ def sync_text(r: SyncReport) -> list[str]:
                      f"re-marked, {lic['promoted']} promoted")
     else:
         lines.append(r.result)
-    lines += [f"conflict: {x}" for x in d["conflicts"]] + [f"warning: {w}" for w in d["warnings"]]
+    conflicts = d["conflicts"]
+    lines += [f"conflict (left unchanged): {x}" for x in conflicts[:CONFLICTS_SHOWN]]
+    if len(conflicts) > CONFLICTS_SHOWN:
+        lines.append(f"... and {len(conflicts) - CONFLICTS_SHOWN} more conflicts (--json lists them)")
+    lines += [f"warning: {w}" for w in d["warnings"]]
     if d["ad_only"]:
         lines.append(f"{d['ad_only']} AD accounts match no CUCM user (counted, not created)")
     return lines
