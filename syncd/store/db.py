@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -90,7 +91,7 @@ def _sqlite_engine(u: URL, **kwargs: Any) -> Engine:
         dbapi_conn.isolation_level = None  # SQLAlchemy's "begin" event below opens transactions
         cur = dbapi_conn.cursor()
         try:
-            cur.execute("PRAGMA journal_mode=WAL")
+            _set_wal(cur)
             cur.execute("PRAGMA synchronous=FULL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
@@ -104,6 +105,20 @@ def _sqlite_engine(u: URL, **kwargs: Any) -> Engine:
 
     event.listen(engine, "handle_error", _classify_error)
     return engine
+
+
+def _set_wal(cur: sqlite3.Cursor) -> None:
+    """Switch a new database to WAL. The switch needs an exclusive lock, and when two processes open a fresh
+    database at once SQLite refuses one of them at once (no busy wait, to avoid a deadlock): retry that."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    while True:
+        try:
+            cur.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 @contextmanager
