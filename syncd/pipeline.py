@@ -125,7 +125,8 @@ def run_sync(
         with rt.engine.connect() as conn:
             stored = repo.load_state(conn, specs)
         batches = _read_all(rt, sources, full, stored.cursors, now)
-        report.plan = p = plan(specs, batches, stored.people, stored.facts, now, rt.config.reconcile.require_cucm)
+        report.plan = p = plan(specs, batches, stored.people, stored.facts, now, rt.config.reconcile.require_cucm,
+                                stored.cursors)
         refusal = None if allow_mass_deactivation else safety.check(
             p, stored.active_count, rt.config.safety.max_deactivations, rt.config.safety.max_deactivation_ratio)
         if refusal is not None:

@@ -233,17 +233,21 @@ def plan(
     stored_facts: Mapping[str, Mapping[str, Fact]],
     now: datetime,
     require_cucm: bool = True,
+    stored_cursors: Mapping[str, Any] | None = None,
 ) -> Plan:
     """Work out every person's desired state and the changes from the stored state.
 
     ``specs`` lists every configured source (config order); ``batches`` holds this run's reads by source name
-    (a source not read this run keeps its stored facts); ``stored_facts`` the facts kept from earlier runs.
+    (a source not read this run keeps its stored facts); ``stored_facts`` the facts kept from earlier runs;
+    ``stored_cursors`` the cursors stored now (a batch cursor equal to it is no pending change).
     """
     merged: dict[str, dict[str, Fact]] = {}
     outcomes: list[SourceOutcome] = []
     for spec in specs:
         facts, outcome = merge_source(spec, batches.get(spec.name), stored_facts.get(spec.name, {}))
         merged[spec.name] = facts
+        if stored_cursors is not None and outcome.cursor == stored_cursors.get(spec.name):
+            outcome.cursor = None        # unchanged: nothing to store
         if spec.name in batches:
             outcomes.append(outcome)
 
