@@ -82,7 +82,10 @@ class AxlRequestHandler(BaseHTTPRequestHandler):
         if path.startswith("/control/"):
             self._control(path[len("/control/"):], body)
             return
-        if path not in ("/axl/", "/axl"):
+        if path == "/axl":        # Tomcat redirects to the directory; clients that follow turn POST into GET
+            self._send(302, b"", "text/html;charset=utf-8", {"Location": "/axl/"})
+            return
+        if path != "/axl/":
             self._send(404, render.html_page(404, "Not Found"), "text/html;charset=utf-8")
             return
         reply = self.sim.answer(self.headers.get("SOAPAction"), body)

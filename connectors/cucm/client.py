@@ -125,7 +125,9 @@ class AxlClient:
         )
         wsdl = os.path.abspath(opts.wsdl) if opts.wsdl else str(SHIPPED_WSDL)
         self._zeep = zeep.Client(wsdl, transport=self._transport, settings=settings)
-        self._service = self._zeep.create_service(BINDING, opts.url)
+        # CUCM wants the trailing slash (https://HOST:8443/axl/); a missing one is a common typo.
+        self._url = opts.url if opts.url.endswith("/") else opts.url + "/"
+        self._service = self._zeep.create_service(BINDING, self._url)
         self._check_versions()
         self.requests_sent = 0
 
@@ -214,7 +216,7 @@ class AxlClient:
             raise AxlError(f"authentication failed (HTTP {status}) for user {self.opts.username!r}",
                            kind="auth", temporary=False)
         if status == 404:
-            raise AxlError(f"HTTP 404 from {self.opts.url} (no AXL service there, or the session expired)",
+            raise AxlError(f"HTTP 404 from {self._url} (no AXL service there, or the session expired)",
                            kind="session", temporary=False)
         looks_xml = "xml" in ctype.lower() or body.lstrip()[:5] in (b"<?xml", b"<soap", b"<Soap", b"<SOAP")
         if status == 200 or (status == 500 and looks_xml):

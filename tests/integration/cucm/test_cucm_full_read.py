@@ -101,3 +101,9 @@ def test_a_site_toolkit_wsdl_reads_the_same_people(big_sim, make_conn):
     wsdl = need_schema_file("AXLAPI.wsdl")
     by_site = make_conn(big_sim, wsdl=str(wsdl), page_size=5000).read(None, True, NOW)
     assert by_site.complete and _got(by_site) == _expected(big_sim)
+
+
+def test_a_url_without_the_trailing_slash_is_completed(sim, make_conn):
+    batch = make_conn(sim, url=sim.url.rstrip("/")).read(None, False, NOW)
+    assert batch.complete and len(batch.records) == 300
+    assert all(x.status == 200 for x in sim.exchanges)
