@@ -124,7 +124,10 @@ class AxlClient:
             raw_response=True, forbid_dtd=True, forbid_entities=True, forbid_external=True, xml_huge_tree=False
         )
         wsdl = os.path.abspath(opts.wsdl) if opts.wsdl else str(SHIPPED_WSDL)
-        self._zeep = zeep.Client(wsdl, transport=self._transport, settings=settings)
+        try:
+            self._zeep = zeep.Client(wsdl, transport=self._transport, settings=settings)
+        except Exception as e:      # zeep raises many types (OSError, XMLSyntaxError, its own); all mean "bad wsdl"
+            raise ValueError(f"cannot load the AXL WSDL {wsdl}: {one_line(e, 160)}") from None
         # CUCM wants the trailing slash (https://HOST:8443/axl/); a missing one is a common typo.
         self._url = opts.url if opts.url.endswith("/") else opts.url + "/"
         self._service = self._zeep.create_service(BINDING, self._url)

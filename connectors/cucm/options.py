@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 from connectors.axl.xml import check_version
@@ -40,6 +41,10 @@ class CucmOptions:
             raise ValueError(f"method must be one of {', '.join(METHODS)} (got {self.method!r})")
         if self.ldap_flag not in LDAP_FLAGS:
             raise ValueError(f"ldap_flag must be one of {', '.join(LDAP_FLAGS)} (got {self.ldap_flag!r})")
+        if self.ca_file and not os.path.isfile(self.ca_file):
+            raise ValueError(f"ca_file {self.ca_file!r} does not exist")
+        if self.wsdl and not os.path.isfile(self.wsdl):
+            raise ValueError(f"wsdl {self.wsdl!r} does not exist")
         if self.page_size < 1:
             raise ValueError("page_size must be at least 1")
         if self.timeout <= 0:

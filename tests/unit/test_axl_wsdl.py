@@ -70,12 +70,21 @@ def test_a_site_wsdl_for_another_version_is_refused():
 
 @pytest.mark.parametrize(("field", "value"), [("version", "10.5"), ("version", "16.0"), ("version", "14"),
                                               ("method", "ldap"), ("ldap_flag", "x"), ("page_size", 0),
-                                              ("url", "ftp://x/axl/")])
+                                              ("url", "ftp://x/axl/"), ("ca_file", "/nonexistent/ca.pem"),
+                                              ("wsdl", "/nonexistent/AXLAPI.wsdl")])
 def test_bad_settings_are_refused_with_a_reason(field, value):
     kw = dict(name="t", url="https://127.0.0.1:9/axl/", username="u", password="p")
     kw[field] = value
     with pytest.raises(ValueError):
         CucmConnector(CucmOptions(**kw))
+
+
+def test_a_broken_site_wsdl_is_refused_with_a_reason(tmp_path):
+    bad = tmp_path / "AXLAPI.wsdl"
+    bad.write_text("<definitions>")
+    with pytest.raises(ValueError, match="cannot load the AXL WSDL"):
+        CucmConnector(CucmOptions(name="t", url="https://127.0.0.1:9/axl/", username="u", password="p",
+                                  wsdl=str(bad)))
 
 
 def test_client_start_is_cheap_with_the_shipped_wsdl():
