@@ -28,10 +28,11 @@ def test_temporary_faults_are_retried_and_the_read_completes(sim, make_conn, kin
 
 
 def test_a_slow_answer_times_out_and_is_retried(sim, make_conn):
-    conn = make_conn(sim, timeout=0.3, retries=2)
-    sim.inject_fault("slow", count=1, op="executeSQLQuery", delay=1.0)
+    conn = make_conn(sim, timeout=1.0, retries=2)
+    sim.inject_fault("slow", count=1, op="executeSQLQuery", delay=2.5)
     batch = conn.read(None, True, NOW)
     assert batch.complete and len(batch.records) == 300
+    assert conn._client.requests_sent == 3               # baseline, the page that timed out, its retry
 
 
 def test_temporary_faults_beyond_the_retries_fail_the_source(sim, make_conn):
