@@ -12,13 +12,10 @@ import os
 import random
 import time
 import warnings
-from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import requests
-import urllib3
 import zeep
 from lxml import etree
 from requests.auth import HTTPBasicAuth
@@ -56,20 +53,9 @@ class AxlError(SourceError):
         self.fault = fault
 
 
-@dataclass(frozen=True, slots=True)
-class RawAnswer:
-    """An HTTP answer read whole: what the transport hands back to zeep in raw-response mode."""
-
-    status_code: int
-    headers: Mapping[str, str]
-    content: bytes
-
-
 class _AxlTransport(Transport):
-    """zeep's transport, with two changes. It serves the shipped WSDL/XSD with the configured AXL version in
-    every namespace and soapAction. And it reads each answer in one read instead of requests' 10 kB chunks: the
-    prefetching full read receives a page on a worker thread while the main thread parses the previous one, and
-    every chunk is a GIL hand-off. It never logs bodies (zeep's transport does at DEBUG level)."""
+    """zeep's transport, serving the shipped WSDL/XSD with the configured AXL version in every namespace and
+    soapAction."""
 
     def __init__(self, version: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -86,20 +72,6 @@ class _AxlTransport(Transport):
                         .replace(b'version="14.0"', b'version="' + v + b'"'))
             return text
         return super().load(url)
-
-    def post(self, address: str, message: bytes, headers: dict[str, str]) -> RawAnswer:
-        resp = self.session.post(address, data=message, headers=headers, timeout=self.operation_timeout,
-                                 stream=True)
-        try:
-            body = resp.raw.read(decode_content=True)
-        except urllib3.exceptions.ReadTimeoutError as e:
-            resp.close()
-            raise requests.exceptions.ReadTimeout(e) from None
-        except (urllib3.exceptions.HTTPError, OSError) as e:
-            resp.close()
-            raise requests.exceptions.ConnectionError(e) from None
-        resp.raw.release_conn()         # fully read: the connection goes back to the pool (keep-alive)
-        return RawAnswer(resp.status_code, resp.headers, body)
 
 
 def one_line(text: object, limit: int = 200) -> str:

@@ -66,7 +66,7 @@ def test_the_connector_reuses_its_connection_and_session_cookie(sim, make_conn):
     assert conn.read(None, True, NOW).complete
     assert sim.connections - before == 1
     assert sim.cookie_requests >= conn._client.requests_sent - 1
-    assert sim.max_in_flight == 1          # the next page is prefetched, but never two requests at once
+    assert sim.max_in_flight == 1          # one request at a time, as Cisco asks
 
 
 def test_run_cli_serves_until_sigterm():
