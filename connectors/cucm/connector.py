@@ -156,9 +156,15 @@ class CucmConnector:
             yield payload
 
     def _all_by_sql(self) -> list[CucmUser]:
-        def advance(payload: etree._Element, pos: Any, size: int) -> str | None:
+        def advance(payload: etree._Element, pos: str, size: int) -> str | None:
             n, last = page_extent(payload)
-            return norm_uuid(last.findtext("pkid")) if n >= size and last is not None else None
+            if n < size or last is None:
+                return None
+            nxt = norm_uuid(last.findtext("pkid"))
+            if not nxt or nxt <= pos:       # a page must end past where it started, or paging never ends
+                raise AxlError(f"executeSQLQuery: the page after pkid {pos or '(start)'} does not advance",
+                               kind="malformed", temporary=False)
+            return nxt
 
         records: list[CucmUser] = []
         seen: set[str] = set()

@@ -101,3 +101,17 @@ def test_versions():
     for bad in ("11.0", "16.0", "14", "latest", ""):
         with pytest.raises(ValueError):
             check_version(bad)
+
+
+def test_sql_paging_stops_on_a_page_that_does_not_advance(monkeypatch):
+    from datetime import UTC, datetime
+
+    from connectors.cucm import CucmConnector, CucmOptions
+    from connectors.cucm.client import AxlClient
+
+    page = soap_payload(parse_xml(render.envelope("14.0", "executeSQLQuery", [render.sql_row(U, sql.COLUMNS)])))
+    monkeypatch.setattr(AxlClient, "call", lambda self, op, **kw: page)     # the same page again and again
+    conn = CucmConnector(CucmOptions(name="t", url="https://127.0.0.1:9/axl/", username="u", password="p",
+                                     page_size=1))
+    batch = conn.read(None, True, datetime.now(UTC))
+    assert not batch.complete and "does not advance" in batch.error
