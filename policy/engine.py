@@ -542,7 +542,7 @@ def _purchase(c: _Ctx, ev: PurchasePermanent) -> Decision:
     if L.trial is not None and not L.trial.ended:
         at = min(now, L.trial.ends_at)
         c.actions.append(EndTrial(at=at, sentence="the purchase ends the trial"))
-        for key in sorted(L.people):
+        for key in L.license_holders():
             lic = L.people[key].license
             if lic is not None and lic.kind is LicenseKind.TRIAL:
                 c.actions.append(
@@ -653,7 +653,7 @@ def _sweep(c: _Ctx) -> Decision:
         counts[what] = counts.get(what, 0) + 1
 
     freed = 0
-    for key in sorted(L.people):
+    for key in L.license_holders():
         p = L.people[key]
         lic = p.license
         if lic is None:

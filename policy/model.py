@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import cached_property
 
 
 class LicenseKind(StrEnum):
@@ -161,14 +162,27 @@ class Ledger:
             return None
         return lic
 
+    @cached_property
+    def _holders_by_kind(self) -> dict[LicenseKind, tuple[str, ...]]:
+        """Who holds a license of each kind (any state): computed once per ledger, since ledgers never change."""
+        out: dict[LicenseKind, list[str]] = {k: [] for k in LicenseKind}
+        for key, p in self.people.items():
+            if p.license is not None:
+                out[p.license.kind].append(key)
+        return {k: tuple(v) for k, v in out.items()}
+
     def holders(self, kind: LicenseKind, now: datetime) -> list[str]:
         """Keys of people holding an active license of ``kind`` at ``now``, sorted."""
         out = []
-        for key in sorted(self.people):
+        for key in self._holders_by_kind[kind]:
             lic = self.license_at(key, now)
             if lic is not None and lic.kind is kind and lic.state is LicenseState.ACTIVE:
                 out.append(key)
-        return out
+        return sorted(out)
+
+    def license_holders(self) -> list[str]:
+        """Keys of everyone holding a license (active or expired), sorted."""
+        return sorted(k for keys in self._holders_by_kind.values() for k in keys)
 
     @property
     def installed_permanent(self) -> int:
@@ -177,7 +191,7 @@ class Ledger:
     @property
     def permanent_in_use(self) -> int:
         """Permanent licenses bound to someone (a Permanent never expires; it is bound until released)."""
-        return sum(1 for p in self.people.values() if p.license is not None and p.license.kind is LicenseKind.PERMANENT)
+        return len(self._holders_by_kind[LicenseKind.PERMANENT])
 
     @property
     def free_permanent(self) -> int:
@@ -206,7 +220,7 @@ class Ledger:
 
     def demonstration_in_use(self, grant_id: str, now: datetime) -> int:
         n = 0
-        for key in self.people:
+        for key in self._holders_by_kind[LicenseKind.DEMONSTRATION]:
             lic = self.license_at(key, now)
             if (
                 lic is not None
