@@ -188,7 +188,8 @@ class Decision:
 
     ``rule`` is "R1".."R12", or "-" for bookkeeping.  ``granted`` is set for host requests and reservations
     (None otherwise); ``reason`` is the stable refusal code when something was refused (also for refused admin
-    actions); ``license_kind`` is the license the person hosts on / was given, when there is one.
+    actions); ``license_kind`` is the license the person hosts on or was given, or, on a refusal, the license
+    the person holds (e.g. the expired Grace of an Expired Host), when there is one.
     """
 
     event: Event

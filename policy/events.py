@@ -13,6 +13,11 @@ def _positive(count: int) -> None:
         raise ValueError(f"count must be at least 1, not {count}")
 
 
+def _aware(name: str, t: datetime) -> None:
+    if t.tzinfo is None or t.utcoffset() is None:
+        raise ValueError(f"{name} must be a timezone-aware time")
+
+
 @dataclass(frozen=True)
 class HostRequest:
     """The person starts (hosts) a meeting."""
@@ -57,11 +62,15 @@ class GrantDemonstration:
 
     def __post_init__(self) -> None:
         _positive(self.count)
+        _aware("expires_at", self.expires_at)
 
 
 @dataclass(frozen=True)
 class StartTrial:
     start: datetime
+
+    def __post_init__(self) -> None:
+        _aware("start", self.start)
 
 
 @dataclass(frozen=True)

@@ -673,6 +673,10 @@ def test_decide_needs_an_aware_time_and_valid_events() -> None:
         PurchasePermanent(0)
     with pytest.raises(ValueError):
         Upgrade("3.0")
+    with pytest.raises(ValueError):
+        StartTrial(datetime(2026, 1, 1))
+    with pytest.raises(ValueError):
+        GrantDemonstration("g", 1, datetime(2026, 1, 1))
 
 
 def test_admin_bookkeeping_refusals() -> None:

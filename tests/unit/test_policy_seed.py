@@ -75,8 +75,8 @@ def test_seed_grace_for_180_days_then_expired_host() -> None:
     assert (refused.granted, refused.reason) == (False, "license_expired")
     sweep = s.do(Sweep(), day(181))
     assert any(a.person == "carol@example.com" for a in sweep.actions)
-    assert s.ledger.people["carol@example.com"].license is not None
-    assert s.ledger.people["carol@example.com"].license.state is LicenseState.EXPIRED  # type: ignore[union-attr]
+    held = s.ledger.people["carol@example.com"].license
+    assert held is not None and held.state is LicenseState.EXPIRED
 
 
 def _grace_holder_and_freed_permanent(promotion: str) -> tuple[Site, list[str]]:
