@@ -187,10 +187,15 @@ class CucmConnector:
         records: list[CucmUser] = []
         seen: set[str] = set()
         for payload in self._pages("listUser", 0, request, advance):
-            for u in self._with_ldap_flags(list(users_from_list(payload))):
+            before = len(records)
+            users = list(users_from_list(payload))
+            for u in self._with_ldap_flags(users):
                 if u.uuid not in seen:      # rows can shift between pages while users change: upsert by uuid
                     seen.add(u.uuid)
                     records.append(u)
+            if users and len(records) == before and len(users) >= self.opts.page_size:
+                raise AxlError("listUser: a full page of users already read (skip ignored?); stopping",
+                               kind="malformed", temporary=False)
         return records
 
     def _with_ldap_flags(self, users: list[CucmUser]) -> list[CucmUser]:

@@ -115,3 +115,17 @@ def test_sql_paging_stops_on_a_page_that_does_not_advance(monkeypatch):
                                      page_size=1))
     batch = conn.read(None, True, datetime.now(UTC))
     assert not batch.complete and "does not advance" in batch.error
+
+
+def test_list_paging_stops_when_pages_repeat(monkeypatch):
+    from datetime import UTC, datetime
+
+    from connectors.cucm import CucmConnector, CucmOptions
+    from connectors.cucm.client import AxlClient
+
+    page = soap_payload(parse_xml(render.envelope("14.0", "listUser", [render.luser(U, ("userid",))])))
+    monkeypatch.setattr(AxlClient, "call", lambda self, op, **kw: page)     # skip ignored: the same page
+    conn = CucmConnector(CucmOptions(name="t", url="https://127.0.0.1:9/axl/", username="u", password="p",
+                                     method="list", ldap_flag="ad", page_size=1))
+    batch = conn.read(None, True, datetime.now(UTC))
+    assert not batch.complete and "already read" in batch.error
