@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import insert, text
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, ProgrammingError
 
 from syncd.store import bulk, models
 from syncd.store.db import DatabaseUnavailable, DiskFull, begin_write, default_url, make_engine
@@ -133,3 +136,43 @@ def test_missing_schema_is_reported(pg_role: str) -> None:
 
     with pytest.raises(DatabaseUnavailable, match="create it first"):
         upgrade(schema_url(pg_role, "no_such_schema_here"))
+
+
+@pytest.fixture
+def tiny_tablespace(pg_engine: Engine) -> Iterator[str]:
+    """A PostgreSQL tablespace on a 1 MB tmpfs, to fill for real (needs root, mount and a superuser role)."""
+    import pwd
+    import tempfile
+
+    if os.geteuid() != 0:
+        pytest.skip("filling a disk for real needs root (to mount a tiny tmpfs)")
+    where = Path(tempfile.mkdtemp(prefix="syncd-tiny-"))  # under /tmp: the server can reach it
+    try:
+        if subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=1m,mode=0700", "tmpfs", str(where)], capture_output=True
+        ).returncode:
+            pytest.skip("cannot mount a tmpfs here")
+        name = f"tiny_{os.getpid()}_{time.monotonic_ns()}"
+        try:
+            os.chown(where, pwd.getpwnam("postgres").pw_uid, -1)
+            with pg_engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                try:
+                    conn.exec_driver_sql(f"CREATE TABLESPACE {name} LOCATION '{where}'")
+                except ProgrammingError as e:
+                    pytest.skip(f"cannot create a tablespace: {' '.join(str(e.orig).split())}")
+            yield name
+        finally:
+            with pg_engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.exec_driver_sql("DROP TABLE IF EXISTS filler")
+                conn.exec_driver_sql(f"DROP TABLESPACE IF EXISTS {name}")
+            subprocess.run(["umount", str(where)], check=False)
+    finally:
+        where.rmdir()
+
+
+@pytest.mark.postgres
+def test_postgresql_out_of_space_is_disk_full(pg_engine: Engine, tiny_tablespace: str) -> None:
+    with pg_engine.begin() as conn:
+        conn.exec_driver_sql(f"CREATE TABLE filler (pad text) TABLESPACE {tiny_tablespace}")
+    with pytest.raises(DiskFull, match="disk full"), pg_engine.begin() as conn:
+        conn.exec_driver_sql("INSERT INTO filler SELECT repeat(md5(g::text), 60) FROM generate_series(1, 100000) g")
