@@ -144,7 +144,7 @@ def run_sync(
             report.result = "planned"
             return report
         all_failed = bool(p.sources) and all(not s.complete for s in p.sources)
-        if all_failed or not p.pending:
+        if all_failed or not (p.pending or p.cursors_moved):
             report.result = "failed" if all_failed else "partial" if report.failed_sources else "no_changes"
             with begin_write(rt.engine) as conn:
                 _record(conn, rt, report, now)
@@ -154,7 +154,7 @@ def run_sync(
             effects = ledger_store.apply_plan(conn, rt, p, report.run_id, now)
             report.licenses = effects.counts
             report.notices = effects.notices
-            report.result = "partial" if report.failed_sources else "applied"
+            report.result = "partial" if report.failed_sources else "applied" if p.pending else "no_changes"
             _record(conn, rt, report, now)
         log.info("sync applied", **p.changes_summary(), **report.licenses)
         return report

@@ -100,10 +100,13 @@ class Plan:
 
     @property
     def pending(self) -> bool:
-        """Whether an apply would write anything (standing conflicts are not pending changes)."""
-        return bool(self.changes) or any(
-            s.upserts or s.deletes or (s.complete and s.cursor is not None and s.used) for s in self.sources
-        )
+        """Whether the directory drifted from the store: changes to people or source facts. A standing conflict
+        or a cursor that merely moved is no pending change (`--check` stays clean)."""
+        return bool(self.changes) or any(s.upserts or s.deletes for s in self.sources)
+
+    @property
+    def cursors_moved(self) -> bool:
+        return any(s.complete and s.cursor is not None for s in self.sources)
 
     def changes_summary(self) -> dict[str, int]:
         return {"created": self.count("created"), "activated": self.count("activated"),
