@@ -27,6 +27,7 @@ from typing import Any
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import URL, Connection, Engine, ExceptionContext, make_url
+from sqlalchemy.exc import ArgumentError
 
 BUSY_TIMEOUT_S = 30.0
 PG_CONNECT_TIMEOUT_S = 10
@@ -42,6 +43,13 @@ class StoreError(Exception):
 
 class DatabaseUnavailable(StoreError):
     """The database cannot be reached, opened, or is busy beyond the wait."""
+
+
+class InvalidDatabaseURL(DatabaseUnavailable):
+    """The configured URL is not one syncd can use (its text is not repeated: it may hold a password)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, temporary=False)
 
 
 class DiskFull(StoreError):
@@ -64,18 +72,23 @@ def make_engine(url: str | URL, **kwargs: Any) -> Engine:
     Extra keyword arguments go to :func:`sqlalchemy.create_engine`. A bare ``postgresql://`` URL is taken to
     mean the psycopg 3 driver, the one syncd ships with.
     """
-    u = make_url(url)
-    backend = u.get_backend_name()
-    if backend == "sqlite":
+    try:
+        u = make_url(url)
+    except ArgumentError:
+        raise InvalidDatabaseURL(
+            "database URL is not a valid SQLAlchemy URL (sqlite:///PATH or postgresql+psycopg://USER@HOST/DB)"
+        ) from None
+    if u.drivername in ("sqlite", "sqlite+pysqlite"):
         return _sqlite_engine(u, **kwargs)
-    if backend == "postgresql":
-        if u.drivername == "postgresql":
-            u = u.set(drivername="postgresql+psycopg")
+    if u.drivername in ("postgresql", "postgresql+psycopg"):
+        u = u.set(drivername="postgresql+psycopg")
         connect_args = {"connect_timeout": PG_CONNECT_TIMEOUT_S, **kwargs.pop("connect_args", {})}
         engine = create_engine(u, pool_pre_ping=True, connect_args=connect_args, **kwargs)
         event.listen(engine, "handle_error", _classify_error)
         return engine
-    raise ValueError(f"unsupported database URL scheme {u.drivername!r} (use sqlite:/// or postgresql+psycopg://)")
+    raise InvalidDatabaseURL(
+        f"unsupported database URL scheme {u.drivername!r} (use sqlite:///PATH or postgresql+psycopg://)"
+    )
 
 
 def _sqlite_engine(u: URL, **kwargs: Any) -> Engine:

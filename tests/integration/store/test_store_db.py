@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, ProgrammingError
 
 from syncd.store import bulk, models
-from syncd.store.db import DatabaseUnavailable, DiskFull, begin_write, default_url, make_engine
+from syncd.store.db import DatabaseUnavailable, DiskFull, InvalidDatabaseURL, begin_write, default_url, make_engine
 from syncd.store.migrate import upgrade
 from tests.integration.store.storehelp import NOW, person
 
@@ -176,3 +176,10 @@ def test_postgresql_out_of_space_is_disk_full(pg_engine: Engine, tiny_tablespace
         conn.exec_driver_sql(f"CREATE TABLE filler (pad text) TABLESPACE {tiny_tablespace}")
     with pytest.raises(DiskFull, match="disk full"), pg_engine.begin() as conn:
         conn.exec_driver_sql("INSERT INTO filler SELECT repeat(md5(g::text), 60) FROM generate_series(1, 100000) g")
+
+
+@pytest.mark.parametrize("url", ["mysql://u:hunter2@db/x", "not a url hunter2", "postgresql+psycopg2://u:hunter2@db/x"])
+def test_unusable_urls_are_refused_without_echoing_them(url: str) -> None:
+    with pytest.raises(InvalidDatabaseURL) as exc:
+        make_engine(url)
+    assert "hunter2" not in str(exc.value) and not exc.value.temporary
