@@ -90,6 +90,15 @@ def test_cucm_sync_end_to_end(tmp_path: Path, db_url: str, sim: Simulator):
     site.run("db", "verify")
 
 
+def test_logs_are_json_lines_with_run_id_and_never_the_password(tmp_path: Path, db_url: str, sim: Simulator):
+    site = CucmSite(tmp_path, db_url, sim)
+    proc = site.run("-vv", "sync", "--full")
+    lines = [json.loads(line) for line in proc.stderr.splitlines()]
+    assert lines and all(line["run_id"] for line in lines if line.get("logger", "").startswith("syncd"))
+    assert len({line["run_id"] for line in lines if "run_id" in line}) == 1
+    assert sim.password not in proc.stderr + proc.stdout
+
+
 def test_wrong_password_fails_the_source_and_deactivates_nobody(tmp_path: Path, db_url: str, sim: Simulator):
     good = CucmSite(tmp_path, db_url, sim)
     good.run("sync")
