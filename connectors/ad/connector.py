@@ -62,6 +62,7 @@ DIRSYNC_ATTRIBUTES = [
 ]
 NO_MATCH = "(&(objectClass=user)(!(objectClass=user)))"   # a DirSync over nothing: just the current cookie
 GUID_BATCH = 100
+GROUP_BATCH = 50
 
 
 class _FallBackToFull(Exception):
@@ -97,12 +98,15 @@ class AdConnector:
         for url, conn in self._connections(preferred, errors):
             try:
                 if full:
-                    return self._full(conn, url, now, notes)
-                try:
-                    return self._incremental(conn, url, cursor or {}, now, notes)
-                except _FallBackToFull as exc:
-                    notes.append(f"full read: {exc}")
-                    return self._full(conn, url, now, notes)
+                    batch = self._full(conn, url, now, notes)
+                else:
+                    try:
+                        batch = self._incremental(conn, url, cursor or {}, now, notes)
+                    except _FallBackToFull as exc:
+                        notes.append(f"full read: {exc}")
+                        batch = self._full(conn, url, now, notes)
+                batch.notes[:0] = [f"domain controller skipped: {e}" for e in errors]
+                return batch
             except Exception as exc:
                 err = describe(exc)
                 errors.append(f"{url}: {err}")
@@ -169,16 +173,27 @@ class AdConnector:
                 yield e["dn"], e["raw_attributes"]
 
     def _eligible(self, conn: Connection) -> set[str] | None:
-        """objectGUIDs of the persons in the host group, directly or through nested groups."""
+        """objectGUIDs of the persons in the host group, directly or through nested groups.
+
+        The nested-membership rule (1.2.840.113556.1.4.1941) is applied to *groups* (few, anywhere in the
+        domain), then persons are selected by direct ``memberOf`` of any group of that closure: the same set as
+        rule 1941 on every person, but Samba evaluates it 3-4 times faster (1.3 s vs 4.7 s for 4,950 of 10,000
+        users), and AD documents 1941 on large fan-outs as CPU-heavy."""
         if not self.opts.host_group:
             return None
-        flt = self._person_filter(f"(memberOf:{IN_CHAIN}:={escape_filter_chars(self.opts.host_group)})")
+        assert self._nc is not None
+        nested = f"(&(objectClass=group)(memberOf:{IN_CHAIN}:={escape_filter_chars(self.opts.host_group)}))"
+        groups = [self.opts.host_group]
+        groups += [dn for dn, _attrs in self._paged(conn, self._nc, nested, ["objectGUID"])]
         out: set[str] = set()
-        for base in self._bases():
-            for _dn, attrs in self._paged(conn, base, flt, ["objectGUID"]):
-                guid = entry_guid(attrs)
-                if guid:
-                    out.add(guid)
+        for i in range(0, len(groups), GROUP_BATCH):
+            ors = "".join(f"(memberOf={escape_filter_chars(g)})" for g in groups[i:i + GROUP_BATCH])
+            flt = self._person_filter(f"(|{ors})")
+            for base in self._bases():
+                for _dn, attrs in self._paged(conn, base, flt, ["objectGUID"]):
+                    guid = entry_guid(attrs)
+                    if guid:
+                        out.add(guid)
         return out
 
     def _tombstones(self, conn: Connection, usn_above: int | None = None) -> Iterator[AdUser]:

@@ -88,6 +88,7 @@ def test_dead_dc_is_skipped_for_the_next(samba_dc: SambaDC) -> None:
     batch = read_once(options_for(samba_dc, urls=[dead, samba_dc.url]))
     assert batch.complete and batch.error is None
     assert batch.cursor is not None and batch.cursor["dc"] == samba_dc.url
+    assert len(batch.notes) == 1 and batch.notes[0].startswith(f"domain controller skipped: {dead}: connection")
     assert_failed(read_once(options_for(samba_dc, urls=[dead])), "connection failed")
 
 
