@@ -20,18 +20,46 @@ def cucm_row(n: int, status: int = 1, mail: str | None = "", ldap: bool = False,
             "status": status, "ldap_synced": ldap, **extra}
 
 
+class Command:
+    """The installed `syncd` command run in ``root`` with the configuration ``root/syncd.toml``."""
+
+    root: Path
+
+    @property
+    def config(self) -> Path:
+        return self.root / "syncd.toml"
+
+    def write_secret(self, name: str, value: str) -> Path:
+        path = self.root / name
+        path.write_text(value + "\n")
+        path.chmod(0o600)
+        return path
+
+    def run(self, *args: str, check: int | None = 0, json_out: bool = False, timeout: float = 300,
+            env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        cmd = [SYNCD, "--config", str(self.config)] + (["--json"] if json_out else []) + list(args)
+        proc = subprocess.run(cmd, cwd=self.root, capture_output=True, text=True, timeout=timeout,
+                              env={**os.environ, "SYNCD_CONFIG": "", **(env or {})})
+        if check is not None and proc.returncode != check:
+            raise AssertionError(f"{' '.join(args)} exited {proc.returncode}, expected {check}\n"
+                                 f"stdout: {proc.stdout[-3000:]}\nstderr: {proc.stderr[-3000:]}")
+        return proc
+
+    def json(self, *args: str, check: int | None = 0) -> Any:
+        return json.loads(self.run(*args, check=check, json_out=True).stdout)
+
+    def people(self) -> dict[str, dict[str, Any]]:
+        return {p["email"]: p for p in self.json("users", "list")}
+
+
 @dataclass
-class Site:
+class Site(Command):
     """A temporary syncd site: config, a file source, a database, and the command."""
 
     root: Path
     db_url: str
     rows: dict[int, dict[str, Any]] = field(default_factory=dict)
     extra_config: str = ""
-
-    @property
-    def config(self) -> Path:
-        return self.root / "syncd.toml"
 
     @property
     def users_file(self) -> Path:
@@ -51,18 +79,3 @@ class Site:
         with self.users_file.open("w") as fh:
             for row in self.rows.values():
                 fh.write(json.dumps(row) + "\n")
-
-    def run(self, *args: str, check: int | None = 0, json_out: bool = False, timeout: float = 300,
-            env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-        cmd = [SYNCD, "--config", str(self.config)] + (["--json"] if json_out else []) + list(args)
-        proc = subprocess.run(cmd, cwd=self.root, capture_output=True, text=True, timeout=timeout,
-                              env={**os.environ, "SYNCD_CONFIG": "", **(env or {})})
-        if check is not None and proc.returncode != check:
-            raise AssertionError(f"{' '.join(args)} exited {proc.returncode}, expected {check}\n"
-                                 f"stdout: {proc.stdout[-3000:]}\nstderr: {proc.stderr[-3000:]}")
-        return proc
-
-    def json(self, *args: str, check: int | None = 0) -> Any:
-        return json.loads(self.run(*args, check=check, json_out=True).stdout)
-
-

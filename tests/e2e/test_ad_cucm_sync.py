@@ -2,49 +2,30 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from connectors.axlsim import Simulator
-from tests.e2e.site import SYNCD
+from tests.e2e.site import Command
 from tests.integration.samba.harness import SambaDC
 
 
-class Site:
+class Site(Command):
     def __init__(self, root: Path, db_url: str, sim: Simulator, dc: SambaDC) -> None:
-        for name, secret in (("cucm.secret", sim.password), ("ad.secret", dc.password)):
-            (root / name).write_text(secret + "\n")
-            (root / name).chmod(0o600)
         self.root = root
-        self.config = root / "syncd.toml"
+        cucm_secret = self.write_secret("cucm.secret", sim.password)
+        ad_secret = self.write_secret("ad.secret", dc.password)
         self.config.write_text(
             f'[database]\nurl = "{db_url}"\n\n'
             f'[[sources.cucm]]\nname = "cucm"\nurl = "{sim.url}"\nusername = "{sim.username}"\n'
-            f'password_file = "{root / "cucm.secret"}"\nca_file = "{sim.ca_file}"\nretries = 1\n\n'
+            f'password_file = "{cucm_secret}"\nca_file = "{sim.ca_file}"\nretries = 1\n\n'
             f'[[sources.ad]]\nname = "ad"\nurls = ["{dc.url}"]\nbind_dn = "{dc.bind_dn}"\n'
-            f'password_file = "{root / "ad.secret"}"\nca_file = "{dc.ca_file}"\ntls_name = "{dc.tls_name}"\n'
+            f'password_file = "{ad_secret}"\nca_file = "{dc.ca_file}"\ntls_name = "{dc.tls_name}"\n'
             f'base_dns = ["{dc.users_ou}"]\nhost_group = "{dc.host_group_dn}"\npage_size = 500\n'
             'connect_timeout = 3\nreceive_timeout = 20\n\n'
             '[licenses]\ngrace_limit = 2\n')
         self.config.chmod(0o600)
-
-    def run(self, *args: str, check: int | None = 0) -> subprocess.CompletedProcess[str]:
-        proc = subprocess.run([SYNCD, "--config", str(self.config), *args], capture_output=True, text=True,
-                              timeout=300, cwd=self.root, env={**os.environ, "SYNCD_CONFIG": ""})
-        if check is not None:
-            assert proc.returncode == check, (args, proc.returncode, proc.stdout[-2000:], proc.stderr[-2000:])
-        return proc
-
-    def json(self, *args: str, check: int | None = 0) -> Any:
-        return json.loads(self.run("--json", *args, check=check).stdout)
-
-    def people(self) -> dict[str, dict[str, Any]]:
-        return {p["email"]: p for p in self.json("users", "list")}
 
 
 @pytest.mark.samba

@@ -3,39 +3,24 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from connectors.axlsim import Simulator
-from tests.e2e.site import SYNCD
+from tests.e2e.site import Command
 
 
-class CucmSite:
+class CucmSite(Command):
     def __init__(self, root: Path, db_url: str, sim: Simulator, password: str | None = None) -> None:
         self.root, self.sim = root, sim
-        secret = root / "cucm.secret"
-        secret.write_text((password or sim.password) + "\n")
-        secret.chmod(0o600)
-        self.config = root / "syncd.toml"
+        secret = self.write_secret("cucm.secret", password or sim.password)
         self.config.write_text(
             f'[database]\nurl = "{db_url}"\n\n[[sources.cucm]]\nname = "cucm"\nurl = "{sim.url}"\n'
             f'username = "{sim.username}"\npassword_file = "{secret}"\nca_file = "{sim.ca_file}"\n'
             'page_size = 200\nretries = 1\n\n[licenses]\ngrace_limit = 2\n')
         self.config.chmod(0o600)
-
-    def run(self, *args: str, check: int | None = 0) -> subprocess.CompletedProcess[str]:
-        proc = subprocess.run([SYNCD, "--config", str(self.config), *args], capture_output=True, text=True,
-                              timeout=300, cwd=self.root, env={**os.environ, "SYNCD_CONFIG": ""})
-        if check is not None:
-            assert proc.returncode == check, (args, proc.returncode, proc.stdout[-2000:], proc.stderr[-2000:])
-        return proc
-
-    def json(self, *args: str, check: int | None = 0) -> Any:
-        return json.loads(self.run("--json", *args, check=check).stdout)
 
 
 @pytest.fixture

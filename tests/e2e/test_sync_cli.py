@@ -11,10 +11,6 @@ import time
 from tests.e2e.site import SYNCD, Site, cucm_row
 
 
-def people(site: Site) -> dict[str, dict]:
-    return {p["email"]: p for p in site.json("users", "list")}
-
-
 def test_first_sync_creates_people_then_nothing_changes(site: Site):
     site.rows[41] = cucm_row(41, status=2)
     site.rows[42] = cucm_row(42, mail=None)
@@ -24,7 +20,7 @@ def test_first_sync_creates_people_then_nothing_changes(site: Site):
     assert out["result"] == "applied" and out["mode"] == "apply"
     assert out["changes"]["created"] == 42 and out["changes"]["skipped_no_email"] == 1
     assert out["sources"][0]["name"] == "cucm" and out["sources"][0]["complete"] is True
-    ppl = people(site)
+    ppl = site.people()
     assert len(ppl) == 42
     assert ppl["user41@example.com"]["active"] is False
     assert ppl["user43@example.com"]["management"] == "remote"
@@ -59,12 +55,12 @@ def test_deactivation_releases_permanent_and_journal_names_source_and_rule(site:
 
 def test_mass_deactivation_is_refused_and_nothing_changes(site: Site):
     site.run("sync")
-    before = people(site)
+    before = site.people()
     site.write_users({n: site.rows[n] for n in (1, 2)})    # 38 of 40 vanish: 95 %
     proc = site.run("sync", check=3)
     assert "safety gate refused" in proc.stderr and "--allow-mass-deactivation" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
-    assert people(site) == before
+    assert site.people() == before
     journal = site.json("journal")
     assert any(r["event"] == "refused" for r in journal)
     out = site.json("sync", "--allow-mass-deactivation")
@@ -105,7 +101,7 @@ def test_two_concurrent_runs_one_exits_75(site: Site):
 def test_sigkill_in_the_middle_of_a_large_apply_leaves_previous_state(site: Site):
     site.write_users({n: cucm_row(n) for n in range(1, 1001)})
     site.run("sync")
-    before = people(site)
+    before = site.people()
     big = {n: cucm_row(n, status=2 if n % 3 == 0 else 1) for n in range(1, 60001)}
     site.write_users(big)
     proc = subprocess.Popen([SYNCD, "--config", str(site.config), "-v", "sync", "--allow-mass-deactivation"],
@@ -118,9 +114,9 @@ def test_sigkill_in_the_middle_of_a_large_apply_leaves_previous_state(site: Site
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
     assert proc.returncode == -signal.SIGKILL
-    assert people(site) == before
+    assert site.people() == before
     site.run("sync", "--allow-mass-deactivation")
-    after = people(site)
+    after = site.people()
     assert len(after) == 60000
     assert sum(1 for p in after.values() if not p["active"]) == 20000
     site.run("sync", "--check")
