@@ -516,6 +516,9 @@ def bring_up(workdir: Path = WORKDIR, n_users: int = 1000, *, use_cache: bool = 
     install()
     directory = workdir / "dc"
     snapshot = workdir / "dc.snapshot"
+    # A session killed before its teardown leaves its DC running here; the caller holds the machine lock, so it
+    # is nobody's any more.
+    stop(directory)
     cached = CACHE_ROOT / _cache_key(n_users, directory)
     if use_cache and (cached / "complete").exists():
         if directory.exists():
