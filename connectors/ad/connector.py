@@ -45,6 +45,7 @@ from connectors.ad.values import (
     TOMBSTONE_ATTRIBUTES,
     USER_ATTRIBUTES,
     USER_CLASS_FILTER,
+    RawAttributes,
     datetime_to_filetime,
     entry_guid,
     guid_raw,
@@ -165,7 +166,7 @@ class AdConnector:
         return f"(&{PERSON_FILTER}{self.opts.filter}{''.join(extra)})"
 
     def _paged(self, conn: Connection, base: str, flt: str, attributes: list[str],
-               controls: list | None = None) -> Iterator[tuple[str, dict]]:
+               controls: list[Any] | None = None) -> Iterator[tuple[str, RawAttributes]]:
         for e in conn.extend.standard.paged_search(base, flt, SUBTREE, attributes=attributes,
                                                    paged_size=self.opts.page_size, controls=controls,
                                                    generator=True):
@@ -334,10 +335,10 @@ class AdConnector:
                            cursor=self._new_cursor(url, now, eligible_now, **extra), notes=notes)
 
     def _dirsync(self, conn: Connection, cookie: bytes | None, flt: str,
-                 attributes: list[str]) -> tuple[list[tuple[str, dict]], bytes]:
+                 attributes: list[str]) -> tuple[list[tuple[str, RawAttributes]], bytes]:
         """One DirSync pass over the naming context: every round until the server has no more results."""
         assert self._nc is not None
-        entries: list[tuple[str, dict]] = []
+        entries: list[tuple[str, RawAttributes]] = []
         more = True
         while more:
             conn.search(self._nc, flt, SUBTREE, attributes=attributes,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ctypes
 from dataclasses import dataclass
+from typing import Any
 
 from ldap3.protocol.controls import build_control
 from ldap3.protocol.microsoft import DirSyncControlRequestValue
@@ -44,7 +45,7 @@ class DirSyncPage:
     cookie: bytes
 
 
-def dirsync_response(result: dict) -> DirSyncPage | None:
+def dirsync_response(result: dict[str, Any]) -> DirSyncPage | None:
     """The DirSync response control of a search result, or None when the server sent none."""
     control = (result.get("controls") or {}).get(DIRSYNC_OID)
     if not control:

@@ -23,6 +23,7 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
@@ -33,6 +34,7 @@ from ldap3 import NONE, SIMPLE, SUBTREE, Connection, Server  # noqa: E402
 from connectors.ad import AdConnector, AdOptions  # noqa: E402
 from connectors.ad.session import tls_for  # noqa: E402
 from connectors.ad.values import PERSON_FILTER, USER_ATTRIBUTES  # noqa: E402
+from connectors.records import AdUser  # noqa: E402
 from tests.integration.samba import harness  # noqa: E402
 
 PAGE = 500
@@ -50,7 +52,7 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def child(kind: str, dc_dir: Path) -> dict:
+def child(kind: str, dc_dir: Path) -> dict[str, Any]:
     """One measurement in this (fresh) process."""
     base_rss = peak_rss_mib()
     t0 = time.perf_counter()
@@ -71,16 +73,17 @@ def child(kind: str, dc_dir: Path) -> dict:
         conn_.close()
         if not batch.complete:
             raise SystemExit(f"incomplete read: {batch.error}")
-        n = sum(1 for r in batch.records if not r.deleted)
+        n = sum(1 for r in batch.records if isinstance(r, AdUser) and not r.deleted)
     seconds = time.perf_counter() - t0
     return {"kind": kind, "users": n, "seconds": seconds, "users_per_s": n / seconds,
             "peak_rss_mib": peak_rss_mib(), "rss_before_read_mib": base_rss}
 
 
-def run_child(kind: str, dc_dir: Path) -> dict:
+def run_child(kind: str, dc_dir: Path) -> dict[str, Any]:
     out = subprocess.run([sys.executable, __file__, "--child", kind, "--dir", str(dc_dir)], capture_output=True,
                          text=True, check=True, cwd=ROOT)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
 
 
 def make_changes(dc: harness.SambaDC, n: int = 100) -> None:
@@ -109,13 +112,13 @@ def main() -> int:
         print(json.dumps(child(args.child, Path(args.dir))))
         return 0
 
-    results: dict = {"users_seeded": args.users}
+    results: dict[str, Any] = {"users_seeded": args.users}
     with harness.machine_lock():
         t0 = time.perf_counter()
         dc = harness.bring_up(harness.WORKDIR, args.users)
         results["bring_up_s"] = round(time.perf_counter() - t0, 1)
         try:
-            runs: dict[str, list[dict]] = {}
+            runs: dict[str, list[dict[str, Any]]] = {}
             for _ in range(args.rounds):
                 for kind in ("raw", "connector", "connector+group"):
                     runs.setdefault(kind, []).append(run_child(kind, dc.directory))

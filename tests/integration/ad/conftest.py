@@ -8,8 +8,16 @@ from typing import Any
 import pytest
 
 from connectors.ad import AdOptions
+from connectors.records import AdUser, SourceBatch
 from tests.integration.samba.fixtures import samba_dc, samba_fresh  # noqa: F401 - fixtures
 from tests.integration.samba.harness import SambaDC
+
+
+def ad_records(batch: SourceBatch) -> list[AdUser]:
+    """The batch's records, checked to be AdUser."""
+    out = [r for r in batch.records if isinstance(r, AdUser)]
+    assert len(out) == len(batch.records)
+    return out
 
 
 def options_for(dc: SambaDC, **overrides: Any) -> AdOptions:

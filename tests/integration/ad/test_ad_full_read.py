@@ -10,7 +10,7 @@ import pytest
 
 from connectors.ad import AdConnector
 from connectors.records import AdUser
-from tests.integration.ad.conftest import options_for
+from tests.integration.ad.conftest import ad_records, options_for
 from tests.integration.samba import harness
 from tests.integration.samba.harness import SambaDC
 
@@ -40,7 +40,7 @@ def test_full_read_counts_exactly_as_seeded(samba_dc: SambaDC, mode: str) -> Non
         conn.close()
     assert batch.error is None and batch.complete and batch.full
     assert batch.source == "ad" and batch.source_type == "ad"
-    records = list(batch.records)
+    records = ad_records(batch)
     assert all(isinstance(r, AdUser) for r in records)
     expected = samba_dc.seed.counts(NOW)
     assert counts(records, NOW) == expected
@@ -56,7 +56,7 @@ def test_full_read_fields_and_nested_membership(samba_dc: SambaDC) -> None:
     conn = AdConnector(options_for(samba_dc))
     batch = conn.read(None, True, NOW)
     conn.close()
-    by_sam = {r.sam_account_name: r for r in batch.records if r.sam_account_name}
+    by_sam = {r.sam_account_name: r for r in ad_records(batch) if r.sam_account_name}
     seeded = {u.sam: u for u in samba_dc.seed.users}
     for sam, u in seeded.items():
         r = by_sam[sam]
@@ -81,20 +81,20 @@ def test_without_host_group_eligibility_is_unknown(samba_dc: SambaDC) -> None:
     batch = conn.read(None, True, NOW)
     conn.close()
     assert batch.complete
-    assert {r.in_host_group for r in batch.records} == {None}
+    assert {r.in_host_group for r in ad_records(batch)} == {None}
 
 
 def test_extra_filter_and_base_dn_scope(samba_dc: SambaDC) -> None:
     conn = AdConnector(options_for(samba_dc, filter="(mail=user0001*)"))
     batch = conn.read(None, True, NOW)
     conn.close()
-    live = sorted(r.sam_account_name for r in batch.records if not r.deleted)
+    live = sorted(r.sam_account_name or "" for r in ad_records(batch) if not r.deleted)
     assert live == [f"user{i:05d}" for i in range(10, 20) if i % 100 != 7]
     # the domain root as base: the service account and built-in accounts come too
     conn = AdConnector(options_for(samba_dc, base_dns=[]))
     batch = conn.read(None, True, NOW)
     conn.close()
-    names = {r.sam_account_name for r in batch.records}
+    names = {r.sam_account_name for r in ad_records(batch)}
     assert {"svc-syncd", "Administrator", "user00000"} <= names
 
 
@@ -104,7 +104,7 @@ def test_host_group_value_with_filter_syntax_is_escaped(samba_dc: SambaDC) -> No
     batch = conn.read(None, True, NOW)
     conn.close()
     assert batch.complete, batch.error
-    eligible = sorted(r.sam_account_name for r in batch.records if r.in_host_group)
+    eligible = sorted(r.sam_account_name or "" for r in ad_records(batch) if r.in_host_group)
     assert eligible == list(harness.ODD_GROUP_MEMBERS)
     # a value built to widen the filter matches nothing instead of everything
     hostile = f"CN=x*)(objectClass\\=*,{samba_dc.users_ou}"   # a valid DN (the '=' is DN-escaped)
@@ -112,14 +112,14 @@ def test_host_group_value_with_filter_syntax_is_escaped(samba_dc: SambaDC) -> No
     batch = conn.read(None, True, NOW)
     conn.close()
     assert batch.complete, batch.error
-    assert not any(r.in_host_group for r in batch.records)
+    assert not any(r.in_host_group for r in ad_records(batch))
 
 
 def test_tombstones_need_no_admin_and_carry_sam_for_matching(samba_dc: SambaDC) -> None:
     conn = AdConnector(options_for(samba_dc))
     batch = conn.read(None, True, NOW)
     conn.close()
-    tomb = sorted(r.sam_account_name or "" for r in batch.records if r.deleted)
+    tomb = sorted(r.sam_account_name or "" for r in ad_records(batch) if r.deleted)
     assert tomb == sorted(u.sam for u in samba_dc.seed.users if u.deleted)
     assert not any("tombstones not read" in n for n in batch.notes)
 

@@ -11,7 +11,7 @@ import pytest
 
 from connectors.ad import AdConnector, AdOptions
 from connectors.records import AdUser, SourceBatch
-from tests.integration.ad.conftest import options_for
+from tests.integration.ad.conftest import ad_records, options_for
 from tests.integration.samba.harness import SambaDC
 
 pytestmark = pytest.mark.samba
@@ -31,7 +31,7 @@ def read(opts: AdOptions, cursor: dict[str, Any] | None, full: bool, now: dateti
     return batch
 
 
-def state(u: AdUser, now: datetime) -> tuple:
+def state(u: AdUser, now: datetime) -> tuple[object, ...]:
     return (u.guid, u.deleted, u.enabled if not u.deleted else None, u.mail, u.expired_at(now), u.in_host_group)
 
 
@@ -65,7 +65,7 @@ def test_changes_reported_by_dirsync_and_usn(samba_fresh: SambaDC) -> None:
     for m, o in modes.items():
         batch = read(o, cursors[m], False)
         assert not batch.full, (m, batch.notes)
-        got = {r.guid: r for r in batch.records}
+        got = {r.guid: r for r in ad_records(batch)}
         assert set(got) == set(guids.values()), m
         g = {sam: got[guid] for sam, guid in guids.items()}
         assert not g[to_disable.sam].enabled and not g[to_disable.sam].deleted
@@ -75,10 +75,10 @@ def test_changes_reported_by_dirsync_and_usn(samba_fresh: SambaDC) -> None:
         assert g[to_add.sam].in_host_group is True and g[to_add.sam].mail == to_add.mail
         assert g[to_remove.sam].in_host_group is False and g[to_remove.sam].mail == to_remove.mail
         assert g[to_remove_deep.sam].in_host_group is False
-        results[m] = {state(r, NOW) for r in batch.records}
+        results[m] = {state(r, NOW) for r in ad_records(batch)}
         # the next round from the new cursor: nothing more
         again = read(o, batch.cursor, False)
-        assert list(again.records) == [], (m, [r.sam_account_name for r in again.records])
+        assert list(again.records) == [], (m, [r.sam_account_name for r in ad_records(again)])
     assert results["dirsync"] == results["usn"]
 
 
@@ -91,12 +91,12 @@ def test_expiry_without_a_write_is_reported(samba_fresh: SambaDC) -> None:
     for mode in ("dirsync", "usn"):
         opts = options_for(dc, mode=mode)
         first = read(opts, None, True)
-        mine = next(r for r in first.records if r.sam_account_name == user.sam)
+        mine = next(r for r in ad_records(first) if r.sam_account_name == user.sam)
         assert mine.account_expires == when and not mine.expired_at(NOW)
         before = read(opts, first.cursor, False, NOW + timedelta(days=1))
         assert list(before.records) == []
         after = read(opts, before.cursor, False, NOW + timedelta(days=5))
-        assert [(r.sam_account_name, r.expired_at(NOW + timedelta(days=5))) for r in after.records] == [
+        assert [(r.sam_account_name, r.expired_at(NOW + timedelta(days=5))) for r in ad_records(after)] == [
             (user.sam, True)
         ]
 

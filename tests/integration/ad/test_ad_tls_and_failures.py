@@ -78,6 +78,7 @@ def test_plain_ldap_needs_insecure_and_starttls_works(samba_dc: SambaDC) -> None
 def test_bad_password_is_one_line_and_secret_free(samba_dc: SambaDC) -> None:
     batch = read_once(options_for(samba_dc, password="Wrong-Secret-123"))
     assert_failed(batch, "invalid credentials")
+    assert batch.error is not None
     assert "Wrong-Secret-123" not in batch.error and samba_dc.password not in (batch.error or "")
 
 

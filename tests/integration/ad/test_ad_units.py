@@ -7,7 +7,7 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
-from ldap3.protocol.microsoft import dir_sync_control
+from ldap3.protocol.microsoft import DirSyncControlRequestValue, dir_sync_control
 from pyasn1.codec.ber import decoder, encoder
 
 from connectors.ad import AdConnector, AdOptions, validate_dn, validate_filter
@@ -16,7 +16,6 @@ from connectors.ad.dirsync import (
     ANCESTORS_FIRST_ORDER,
     INCREMENTAL_VALUES,
     OBJECT_SECURITY,
-    DirSyncControlRequestValue,
     dirsync_control,
 )
 from connectors.ad.session import describe
@@ -36,7 +35,7 @@ from connectors.ad.values import (
 def flags_bytes(control: object) -> bytes:
     """The BER encoding of the Flags INTEGER inside a built control."""
     value, _ = decoder.decode(bytes(control["controlValue"]), asn1Spec=DirSyncControlRequestValue())  # type: ignore[index]
-    return encoder.encode(value["Flags"])
+    return bytes(encoder.encode(value["Flags"]))
 
 
 def test_dirsync_flags_encode_in_four_bytes_unlike_ldap3() -> None:
@@ -115,10 +114,10 @@ def test_invalid_filters(flt: str) -> None:
 
 
 def base_opts(**kw: object) -> AdOptions:
-    args: dict = dict(name="ad", urls=["ldaps://dc1.example.com"], bind_dn="CN=svc,DC=example,DC=com",
+    args: dict[str, object] = dict(name="ad", urls=["ldaps://dc1.example.com"], bind_dn="CN=svc,DC=example,DC=com",
                       password="s3cret!")
     args.update(kw)
-    return AdOptions(**args)
+    return AdOptions(**args)  # type: ignore[arg-type]
 
 
 def test_option_problems() -> None:
