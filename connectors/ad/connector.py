@@ -197,6 +197,12 @@ class AdConnector:
                         out.add(guid)
         return out
 
+    def _deleted_objects_visible(self, conn: Connection) -> bool:
+        conn.search(f"CN=Deleted Objects,{self._nc}", "(objectClass=*)", BASE, attributes=["objectGUID"],
+                    controls=[show_deleted_control(criticality=True)])
+        # Without Read Property the container still comes back, but bare: its objectGUID shows the grant.
+        return any(e.get("type") == "searchResEntry" and entry_guid(e["raw_attributes"]) for e in conn.response)
+
     def _tombstones(self, conn: Connection, usn_above: int | None = None) -> Iterator[AdUser]:
         assert self._nc is not None
         extra = "" if usn_above is None else f"(uSNChanged>={usn_above + 1})"
@@ -270,12 +276,17 @@ class AdConnector:
                 if user is not None:
                     users[user.guid] = user
         records = list(users.values())
+        # The live users are complete without tombstones (a linked person whose GUID is gone still counts as
+        # deleted); but an account without rights on the container gets an empty answer, not an error, so
+        # look for the container first and say so.
+        hint = "grant the bind account List Contents and Read Property on CN=Deleted Objects"
         try:
-            records += [t for t in self._tombstones(conn) if t.guid not in users]
+            if self._deleted_objects_visible(conn):
+                records += [t for t in self._tombstones(conn) if t.guid not in users]
+            else:
+                notes.append(f"tombstones not read: CN=Deleted Objects is not readable; {hint}")
         except (lx.LDAPInsufficientAccessRightsResult, lx.LDAPNoSuchObjectResult) as exc:
-            # The live users are complete without them; linked people still count as deleted by GUID absence.
-            notes.append(f"tombstones not read ({one_line(str(exc), 120)}): grant the account List/Read on "
-                         f"CN=Deleted Objects")
+            notes.append(f"tombstones not read ({one_line(str(exc), 120)}); {hint}")
         return self._batch(records, full=True, cursor=self._new_cursor(url, now, eligible, **mark), notes=notes)
 
     # ------------------------------------------------------------------------------------ incremental reads

@@ -124,6 +124,19 @@ def test_tombstones_need_no_admin_and_carry_sam_for_matching(samba_dc: SambaDC) 
     assert not any("tombstones not read" in n for n in batch.notes)
 
 
+def test_unreadable_deleted_objects_is_said(samba_fresh: SambaDC) -> None:
+    """An account without rights on CN=Deleted Objects gets no tombstones and no error: the batch says so."""
+    password = "Other!Passw0rd-3"
+    dn = samba_fresh.add_account_with_password("svc-other", password)
+    conn = AdConnector(options_for(samba_fresh, bind_dn=dn, password=password))
+    batch = conn.read(None, True, NOW)
+    conn.close()
+    assert batch.complete and batch.error is None
+    assert not any(r.deleted for r in ad_records(batch))
+    assert any(n.startswith("tombstones not read: CN=Deleted Objects is not readable") for n in batch.notes)
+    assert len(ad_records(batch)) == samba_fresh.seed.counts(NOW)["live"]
+
+
 def test_replace_keeps_options_frozen(samba_dc: SambaDC) -> None:
     opts = options_for(samba_dc)
     with pytest.raises(dataclasses.FrozenInstanceError):

@@ -470,6 +470,15 @@ class SambaDC:
                 attrs["mail"] = mail
             conn.add(user_dn(sam), ["top", "person", "organizationalPerson", "user"], attrs)
 
+    def add_account_with_password(self, sam: str, password: str) -> str:
+        """An enabled account that can bind (nothing granted on CN=Deleted Objects); returns its DN."""
+        dn = f"CN={sam},{SERVICE_OU}"
+        with self.admin() as conn:
+            conn.add(dn, ["top", "person", "organizationalPerson", "user"],
+                     {"sAMAccountName": sam, "userPrincipalName": f"{sam}@syncd.test", "userAccountControl": 512,
+                      "unicodePwd": f'"{password}"'.encode("utf-16-le")})
+        return dn
+
     def _replace(self, sam: str, attr: str, value: object) -> None:
         with self.admin() as conn:
             conn.modify(user_dn(sam), {attr: [(MODIFY_REPLACE, [value])]})
