@@ -121,6 +121,10 @@ def test_cursor_from_other_scope_or_mode_forces_a_full_read(samba_dc: SambaDC) -
     assert ucur is not None
     batch = read(usn, dict(ucur, invocation_id="00000000-0000-0000-0000-000000000000"), False)
     assert batch.full and any("invocationId" in n for n in batch.notes)
+    # another DC's high-water mark
+    batch = read(usn, dict(ucur, dc_service="CN=NTDS Settings,CN=DC2,CN=Servers,CN=Site,CN=Sites,CN=Configuration"),
+                 False)
+    assert batch.full and any("another domain controller" in n for n in batch.notes)
 
 
 def test_cursor_size_is_bounded(samba_dc: SambaDC) -> None:
