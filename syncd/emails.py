@@ -6,6 +6,7 @@ Different letters stay different people: a Cyrillic 'а' is not a Latin 'a'. Suc
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
@@ -21,14 +22,15 @@ _CONFUSABLES = str.maketrans(
 )
 
 MAX_EMAIL_LENGTH = 320   # RFC 5321: 64 + 1 + 255
+_SPACE = re.compile(r"\s")
 
 
 def email_key(raw: str | None) -> str | None:
     """Return the person key of an address, or None when there is no usable address."""
     if raw is None:
         return None
-    key = unicodedata.normalize("NFC", raw).strip().casefold()
-    if not key or "@" not in key or len(key) > MAX_EMAIL_LENGTH or any(c.isspace() for c in key):
+    key = (raw if raw.isascii() else unicodedata.normalize("NFC", raw)).strip().casefold()
+    if not key or "@" not in key or len(key) > MAX_EMAIL_LENGTH or _SPACE.search(key):
         return None
     return key
 

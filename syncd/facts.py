@@ -44,9 +44,9 @@ class CucmFact:
                 "ldap_synced": self.ldap_synced}
 
     @classmethod
-    def from_data(cls, key: str, data: dict[str, Any]) -> CucmFact:
-        return cls(key, email_key(data.get("mailid")), data.get("mailid"), data["userid"], data.get("name"),
-                   int(data["status"]), data.get("ldap_synced"))
+    def from_data(cls, key: str, data: dict[str, Any], email: str | None) -> CucmFact:
+        return cls(key, email, data.get("mailid"), data["userid"], data.get("name"), int(data["status"]),
+                   data.get("ldap_synced"))
 
     @classmethod
     def from_record(cls, r: CucmUser) -> CucmFact:
@@ -95,9 +95,9 @@ class AdFact:
                 "in_group": self.in_group}
 
     @classmethod
-    def from_data(cls, key: str, data: dict[str, Any]) -> AdFact:
+    def from_data(cls, key: str, data: dict[str, Any], email: str | None) -> AdFact:
         expires = datetime.fromisoformat(data["expires"]) if data.get("expires") else None
-        return cls(key, email_key(data.get("mail")), data.get("mail"), data.get("sam"), data.get("upn"),
+        return cls(key, email, data.get("mail"), data.get("sam"), data.get("upn"),
                    bool(data["disabled"]), bool(data["deleted"]), expires, data.get("in_group"))
 
     @classmethod
@@ -110,5 +110,6 @@ class AdFact:
 Fact = CucmFact | AdFact
 
 
-def fact_from_data(source_type: str, key: str, data: dict[str, Any]) -> Fact:
-    return CucmFact.from_data(key, data) if source_type == "cucm" else AdFact.from_data(key, data)
+def fact_from_data(source_type: str, key: str, data: dict[str, Any], email: str | None) -> Fact:
+    """A stored fact; ``email`` is the person key stored beside it (computed once, when the record was read)."""
+    return (CucmFact if source_type == "cucm" else AdFact).from_data(key, data, email)

@@ -35,9 +35,9 @@ def load_state(conn: Connection, specs: Sequence[SourceSpec]) -> StoredState:
     types = {s.name: s.type for s in specs}
     facts: dict[str, dict[str, Fact]] = {s.name: {} for s in specs}
     t = models.source_records
-    stmt = select(t.c.source, t.c.source_key, t.c.data).where(t.c.source.in_(list(types)))
-    for source, key, data in conn.execution_options(yield_per=20_000).execute(stmt):
-        facts[source][key] = fact_from_data(types[source], key, data)
+    stmt = select(t.c.source, t.c.source_key, t.c.email_key, t.c.data).where(t.c.source.in_(list(types)))
+    for source, key, email, data in conn.execution_options(yield_per=20_000).execute(stmt):
+        facts[source][key] = fact_from_data(types[source], key, data, email)
     return StoredState(people, facts, bulk.load_cursors(conn), sum(1 for p in people.values() if p.active))
 
 

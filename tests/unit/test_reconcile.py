@@ -179,9 +179,9 @@ def test_management_change_is_an_update():
 
 def test_facts_round_trip_through_their_stored_form():
     f = CucmFact.from_record(cu(1, ldap=True))
-    assert CucmFact.from_data(f.key, f.to_data()) == f
+    assert CucmFact.from_data(f.key, f.to_data(), f.email) == f
     g = AdFact.from_record(ad(1, expires=NOW))
-    assert AdFact.from_data(g.key, g.to_data()) == g
+    assert AdFact.from_data(g.key, g.to_data(), g.email) == g
 
 
 def _people(n_active: int) -> dict[str, PersonRow]:
