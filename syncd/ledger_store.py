@@ -139,7 +139,7 @@ def save_ledger(conn: Connection, before: Ledger, after: Ledger, ids: dict[str, 
         for i in range(0, len(lic_deletes), 500):
             conn.execute(delete(models.licenses).where(models.licenses.c.person_id.in_(lic_deletes[i:i + 500])))
     if lic_upserts:
-        bulk._upsert(conn, models.licenses, lic_upserts, ("person_id",))
+        bulk.upsert_licenses(conn, lic_upserts)
     if person_updates:
         p = models.people
         conn.execute(update(p).where(p.c.id == bindparam("b_id")).values(

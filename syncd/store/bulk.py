@@ -103,6 +103,11 @@ def upsert_source_records(conn: Connection, rows: Iterable[Mapping[str, Any]]) -
     return n
 
 
+def upsert_licenses(conn: Connection, rows: Iterable[Mapping[str, Any]]) -> None:
+    """Insert or replace the held license of each ``person_id`` (one license per person)."""
+    _upsert(conn, models.licenses, rows, ("person_id",))
+
+
 def delete_source_records(conn: Connection, source: str, keys: Iterable[str]) -> int:
     """Remove records of ``source`` by key (records the source no longer returns); returns the number removed."""
     t = models.source_records
