@@ -6,6 +6,7 @@ It returns a :class:`SyncReport` whose ``to_dict()`` is the `sync --json` shape 
 
 from __future__ import annotations
 
+import contextlib
 import time
 import uuid
 from collections.abc import Sequence
@@ -17,7 +18,7 @@ from connectors.records import SourceBatch
 
 from . import errors, ledger_store, repo, safety
 from .logging import bind_run, get_logger
-from .reconcile import Plan, plan
+from .reconcile import Plan, SourceSpec, plan
 from .runtime import Runtime
 from .store import bulk
 from .store.db import begin_write
@@ -118,47 +119,50 @@ def run_sync(
     if not specs:
         raise errors.UserError("no sources configured (add [[sources.cucm]], [[sources.ad]] or [[sources.file]])",
                                errors.CONFIG)
-    lock = run_lock(rt.engine) if mode == "apply" else None
-    if lock is not None:
-        lock.__enter__()
-    try:
-        with rt.engine.connect() as conn:
-            stored = repo.load_state(conn, specs)
-        batches = _read_all(rt, sources, full, stored.cursors, now)
-        report.plan = p = plan(specs, batches, stored.people, stored.facts, now, rt.config.reconcile.require_cucm,
-                                stored.cursors)
-        refusal = None if allow_mass_deactivation else safety.check(
-            p, stored.active_count, rt.config.safety.max_deactivations, rt.config.safety.max_deactivation_ratio)
-        if refusal is not None:
-            report.refusal, report.result = refusal, "refused"
-            log.warning("plan refused", reasons=list(refusal.reasons), deactivations=len(p.deactivations))
-            if mode == "apply":     # a dry run writes nothing, not even the refusal
-                with begin_write(rt.engine) as conn:
-                    bulk.append_journal(conn, [{
-                        "run_id": report.run_id, "at": now, "actor": rt.actor, "event": "refused",
-                        "sentence": refusal.message, "after": {"deactivations": len(p.deactivations)},
-                    }])
-                    _record(conn, rt, report, now)
-            return report
-        if mode != "apply":
-            report.result = "planned"
-            return report
-        all_failed = bool(p.sources) and all(not s.complete for s in p.sources)
-        if all_failed or not (p.pending or p.cursors_moved):
-            report.result = "failed" if all_failed else "partial" if report.failed_sources else "no_changes"
+    with contextlib.ExitStack() as held:
+        if mode == "apply":     # dry runs and checks write nothing, so they need no lock
+            held.enter_context(run_lock(rt.engine))
+        try:
+            return _run(rt, report, specs, mode, full, sources, allow_mass_deactivation, now)
+        finally:
+            report.seconds = time.monotonic() - started
+
+
+def _run(rt: Runtime, report: SyncReport, specs: list[SourceSpec], mode: str, full: bool,
+         sources: Sequence[str] | None, allow_mass_deactivation: bool, now: datetime) -> SyncReport:
+    with rt.engine.connect() as conn:
+        stored = repo.load_state(conn, specs)
+    batches = _read_all(rt, sources, full, stored.cursors, now)
+    report.plan = p = plan(specs, batches, stored.people, stored.facts, now, rt.config.reconcile.require_cucm,
+                           stored.cursors)
+    refusal = None if allow_mass_deactivation else safety.check(
+        p, stored.active_count, rt.config.safety.max_deactivations, rt.config.safety.max_deactivation_ratio)
+    if refusal is not None:
+        report.refusal, report.result = refusal, "refused"
+        log.warning("plan refused", reasons=list(refusal.reasons), deactivations=len(p.deactivations))
+        if mode == "apply":     # a dry run writes nothing, not even the refusal
             with begin_write(rt.engine) as conn:
+                bulk.append_journal(conn, [{
+                    "run_id": report.run_id, "at": now, "actor": rt.actor, "event": "refused",
+                    "sentence": refusal.message, "after": {"deactivations": len(p.deactivations)},
+                }])
                 _record(conn, rt, report, now)
-            return report
-        log.info("applying plan", **p.changes_summary())
-        with begin_write(rt.engine) as conn:
-            effects = ledger_store.apply_plan(conn, rt, p, report.run_id, now)
-            report.licenses = effects.counts
-            report.notices = effects.notices
-            report.result = "partial" if report.failed_sources else "applied" if p.pending else "no_changes"
-            _record(conn, rt, report, now)
-        log.info("sync applied", **p.changes_summary(), **report.licenses)
         return report
-    finally:
-        report.seconds = time.monotonic() - started
-        if lock is not None:
-            lock.__exit__(None, None, None)
+    if mode != "apply":
+        report.result = "planned"
+        return report
+    all_failed = bool(p.sources) and all(not s.complete for s in p.sources)
+    if all_failed or not (p.pending or p.cursors_moved):
+        report.result = "failed" if all_failed else "partial" if report.failed_sources else "no_changes"
+        with begin_write(rt.engine) as conn:
+            _record(conn, rt, report, now)
+        return report
+    log.info("applying plan", **p.changes_summary())
+    with begin_write(rt.engine) as conn:
+        effects = ledger_store.apply_plan(conn, rt, p, report.run_id, now)
+        report.licenses = effects.counts
+        report.notices = effects.notices
+        report.result = "partial" if report.failed_sources else "applied" if p.pending else "no_changes"
+        _record(conn, rt, report, now)
+    log.info("sync applied", **p.changes_summary(), **report.licenses)
+    return report
