@@ -1,0 +1,94 @@
+"""Benchmark: a whole `syncd sync` of N CUCM users from the AXL simulator, into SQLite and PostgreSQL.
+
+Run: `python tests/bench/bench_sync.py [--users N] [--no-postgres]`. Prints, from one run: wall seconds, users/s
+and peak RSS of the `syncd` process for the first full sync, an incremental sync after 100 changes, and a
+no-change sync; PostgreSQL figures also as a ratio of SQLite's. Not a test: nothing here fails on a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from connectors.axlsim import Simulator
+
+SYNCD = shutil.which("syncd", path=str(Path(sys.executable).parent)) or "syncd"
+
+
+def run(config: Path, *args: str) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MiB) of one `syncd` run in a fresh child process."""
+    code = ("import resource, subprocess, sys, time; t = time.monotonic(); "
+            "r = subprocess.run(sys.argv[1:], capture_output=True, text=True); "
+            "w = time.monotonic() - t; "
+            "rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024; "
+            "print(w, rss); sys.stderr.write(r.stderr[-2000:]); sys.exit(r.returncode)")
+    proc = subprocess.run([sys.executable, "-c", code, SYNCD, "--config", str(config), *args],
+                          capture_output=True, text=True, env={**os.environ, "SYNCD_CONFIG": ""})
+    if proc.returncode not in (0, 1):
+        raise SystemExit(f"syncd {' '.join(args)} failed ({proc.returncode}): {proc.stderr}")
+    wall, rss = proc.stdout.split()
+    return float(wall), float(rss)
+
+
+def bench(label: str, db_url: str, sim: Simulator, root: Path, users: int) -> dict[str, tuple[float, float]]:
+    secret = root / f"{label}.secret"
+    secret.write_text(sim.password)
+    secret.chmod(0o600)
+    config = root / f"{label}.toml"
+    config.write_text(f'[database]\nurl = "{db_url}"\n\n[[sources.cucm]]\nname = "cucm"\nurl = "{sim.url}"\n'
+                      f'username = "{sim.username}"\npassword_file = "{secret}"\nca_file = "{sim.ca_file}"\n'
+                      'page_size = 5000\n\n[safety]\nmax_deactivations = 1000000\n')
+    config.chmod(0o600)
+    sim.reset_queue()
+    out = {"full": run(config, "sync", "--full")}
+    active = [u.userid for u in sim.population if u.status == 1][:100]
+    for userid in active:
+        sim.set_status(userid, 2)
+    out["incremental (100 changes)"] = run(config, "sync")
+    out["no change"] = run(config, "sync")
+    for userid in active:
+        sim.set_status(userid, 1)
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--users", type=int, default=100_000)
+    ap.add_argument("--no-postgres", action="store_true")
+    args = ap.parse_args()
+    root = Path(tempfile.mkdtemp(prefix="bench-sync-"))
+    results: dict[str, dict[str, tuple[float, float]]] = {}
+    schema = f"bench_{uuid.uuid4().hex[:8]}"
+    started = time.monotonic()
+    with Simulator(args.users, seed=11, tls=True) as sim:
+        print(f"simulator: {args.users} users ready in {time.monotonic() - started:.1f} s")
+        results["sqlite"] = bench("sqlite", f"sqlite:///{root / 'syncd.db'}", sim, root, args.users)
+        if not args.no_postgres:
+            import psycopg
+
+            with psycopg.connect("host=127.0.0.1 dbname=test user=postgres", autocommit=True) as c:
+                c.execute(f'CREATE SCHEMA "{schema}"')
+            try:
+                url = f"postgresql+psycopg://postgres@127.0.0.1:5432/test?options=-csearch_path%3D{schema}"
+                results["postgresql"] = bench("pg", url, sim, root, args.users)
+            finally:
+                with psycopg.connect("host=127.0.0.1 dbname=test user=postgres", autocommit=True) as c:
+                    c.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    shutil.rmtree(root, ignore_errors=True)
+    print(f"\n{'database':<11} {'run':<27} {'seconds':>8} {'users/s':>9} {'peak RSS MiB':>13} {'vs SQLite':>10}")
+    for db, runs in results.items():
+        for name, (wall, rss) in runs.items():
+            ratio = wall / results["sqlite"][name][0]
+            print(f"{db:<11} {name:<27} {wall:8.2f} {args.users / wall:9.0f} {rss:13.0f} {ratio:9.2f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
