@@ -187,5 +187,11 @@ def cmd_simulate_cucm(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    raise errors.UserError("`syncd run` (the daemon) is not built yet; use `syncd sync` from the systemd timer",
-                           errors.USAGE)
+    """The daemon: logs at the configured level (-v raises it to DEBUG); secrets are checked up front (78)."""
+    from .daemon import run_daemon
+
+    config = load_config(args.config)
+    level = "CRITICAL" if args.quiet else "DEBUG" if args.verbose else config.logging.level
+    configure_logging(level, config.logging.format)
+    config.check_secrets()
+    return run_daemon(config)

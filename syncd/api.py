@@ -1,0 +1,192 @@
+"""The daemon's HTTP API (DESIGN.md section 9): a Starlette app that uvicorn serves.
+
+Read endpoints are open (the API binds to 127.0.0.1 by default); mutating ones need ``Authorization: Bearer
+TOKEN`` with the token from the configuration. A token in the query string is refused (query strings end up
+in logs and proxies); no request line or header is logged by this app, and uvicorn's access log is off.
+Every database call runs in a worker thread; each write is one transaction (admin.py), so several nodes on one
+PostgreSQL database grant consistently.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from . import admin, errors, reports
+from .logging import get_logger
+from .metrics import Metrics, health
+from .runtime import Runtime
+from .store.db import DatabaseUnavailable, DiskFull
+from .store.locks import LockHeld
+
+log = get_logger("syncd.api")
+
+MAX_ID = 200            # meeting ids and e-mail addresses longer than this are refused
+QUERY_TOKENS = ("token", "access_token", "api_token", "bearer")
+
+
+class Service(Protocol):
+    """What the API needs from the daemon (read at each request, so a reload takes effect at once)."""
+
+    @property
+    def api_runtime(self) -> Runtime: ...
+
+    @property
+    def api_token(self) -> str | None: ...
+
+    @property
+    def metrics(self) -> Metrics: ...
+
+    def sync_now(self, full: bool, sources: list[str] | None) -> dict[str, Any]:
+        """Run one sync as the API's actor; the report's ``to_dict()``."""
+        ...
+
+
+def _error(status: int, error: str, message: str, **extra: Any) -> JSONResponse:
+    return JSONResponse({"error": error, "message": message, **extra}, status_code=status)
+
+
+class BadRequest(Exception):
+    pass
+
+
+def _authorized(request: Request, token: str | None) -> JSONResponse | None:
+    """None when the request carries the right bearer token, else the 401 answer."""
+    challenge = {"WWW-Authenticate": 'Bearer realm="syncd"'}
+    if any(k.lower() in QUERY_TOKENS for k in request.query_params):
+        resp = _error(401, "unauthorized", "send the token in the Authorization header, never in the URL")
+    elif token is None:
+        resp = _error(401, "unauthorized", "no API token is configured ([api] token_file, token_env or "
+                                           "token_credential); mutating calls are disabled")
+    else:
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode()):
+            return None
+        resp = _error(401, "unauthorized", "missing or wrong bearer token")
+    resp.headers.update(challenge)
+    return resp
+
+
+async def _json_body(request: Request, allowed: set[str]) -> dict[str, Any]:
+    raw = await request.body()
+    if not raw.strip():
+        return {}
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as e:
+        raise BadRequest(f"malformed JSON: {e}") from None
+    if not isinstance(body, dict):
+        raise BadRequest("the body must be a JSON object")
+    unknown = sorted(set(body) - allowed)
+    if unknown:
+        raise BadRequest(f"unknown field(s): {', '.join(unknown)} (allowed: {', '.join(sorted(allowed))})")
+    return body
+
+
+def _text_field(body: dict[str, Any], key: str, required: bool) -> str | None:
+    value = body.get(key)
+    if value is None:
+        if required:
+            raise BadRequest(f"{key!r} is required")
+        return None
+    if not isinstance(value, str) or not value.strip() or len(value) > MAX_ID:
+        raise BadRequest(f"{key!r} must be a non-empty string of at most {MAX_ID} characters")
+    return value.strip()
+
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def create_app(service: Service) -> Starlette:
+    """The Starlette application for ``service``."""
+
+    def guarded(fn: Handler, mutating: bool = False) -> Handler:
+        async def endpoint(request: Request) -> Response:
+            if mutating:
+                denied = _authorized(request, service.api_token)
+                if denied is not None:
+                    log.warning("api request refused: not authorized", method=request.method,
+                                path=request.url.path)
+                    return denied
+            try:
+                return await fn(request)
+            except BadRequest as e:
+                return _error(400, "bad_request", str(e))
+            except errors.UnknownPerson as e:
+                return _error(404, "unknown_person", str(e))
+            except errors.UserError as e:
+                return _error(400, "bad_request", str(e))
+            except LockHeld as e:
+                return _error(409, "locked", str(e))
+            except (DatabaseUnavailable, DiskFull) as e:
+                log.error("api request failed: database", path=request.url.path, error=str(e))
+                return _error(503, "database_unavailable", str(e))
+        return endpoint
+
+    async def healthz(request: Request) -> Response:
+        ok, body = await run_in_threadpool(health, service.api_runtime)
+        return JSONResponse(body, status_code=200 if ok else 503)
+
+    async def metrics(request: Request) -> Response:
+        data = await run_in_threadpool(service.metrics.render)
+        return Response(data, media_type="text/plain; version=0.0.4; charset=utf-8")
+
+    async def licenses(request: Request) -> Response:
+        obj = await run_in_threadpool(reports.license_report, service.api_runtime, datetime.now(UTC))
+        return JSONResponse(obj)
+
+    async def person(request: Request) -> Response:
+        email = request.path_params["email"]
+        if len(email) > MAX_ID:
+            raise BadRequest(f"e-mail address longer than {MAX_ID} characters")
+        return JSONResponse(await run_in_threadpool(reports.user_show, service.api_runtime, email))
+
+    async def meeting_start(request: Request) -> Response:
+        body = await _json_body(request, {"host", "meeting_id"})
+        host = _text_field(body, "host", required=True)
+        mid = _text_field(body, "meeting_id", required=False)
+        outcome = await run_in_threadpool(admin.start_meeting, service.api_runtime, host, mid)
+        return JSONResponse(outcome.to_dict(), status_code=201 if outcome.ok else 409)
+
+    async def meeting_end(request: Request) -> Response:
+        mid = request.path_params["meeting_id"]
+        if len(mid) > MAX_ID:
+            raise BadRequest(f"meeting id longer than {MAX_ID} characters")
+        try:
+            outcome = await run_in_threadpool(admin.end_meeting, service.api_runtime, mid)
+        except errors.UnknownPerson:
+            raise
+        except errors.UserError as e:       # no open meeting with that id
+            return _error(404, "unknown_meeting", str(e))
+        return JSONResponse(outcome.to_dict(), status_code=200 if outcome.ok else 409)
+
+    async def sync(request: Request) -> Response:
+        body = await _json_body(request, {"full", "sources"})
+        full = body.get("full", False)
+        sources = body.get("sources")
+        if not isinstance(full, bool):
+            raise BadRequest("'full' must be true or false")
+        if sources is not None and (not isinstance(sources, list) or not all(isinstance(s, str) for s in sources)):
+            raise BadRequest("'sources' must be a list of source names")
+        report = await run_in_threadpool(service.sync_now, full, sources or None)
+        return JSONResponse(report)
+
+    routes = [
+        Route("/healthz", guarded(healthz), methods=["GET"]),
+        Route("/metrics", guarded(metrics), methods=["GET"]),
+        Route("/api/v1/licenses", guarded(licenses), methods=["GET"]),
+        Route("/api/v1/people/{email}", guarded(person), methods=["GET"]),
+        Route("/api/v1/meetings", guarded(meeting_start, mutating=True), methods=["POST"]),
+        Route("/api/v1/meetings/{meeting_id}", guarded(meeting_end, mutating=True), methods=["DELETE"]),
+        Route("/api/v1/sync", guarded(sync, mutating=True), methods=["POST"]),
+    ]
+    return Starlette(routes=routes)

@@ -1,0 +1,304 @@
+"""`syncd run`: the scheduler (APScheduler 3, a BackgroundScheduler) and the HTTP API (uvicorn) in one process.
+
+Locks (DESIGN.md section 11): the *leader lock* is held by the daemon that runs the schedule; every daemon
+retries it on each leader tick, so when the leader dies another takes over within one tick. The *run lock* is
+taken by ``run_sync`` itself, so a `syncd sync` from a shell or the timer still works beside an idle daemon, and
+a scheduled run that finds it held is skipped (logged), not failed.
+
+systemd (notify.py): READY=1 once the database, the API and the scheduler are up; STATUS= with the last run;
+WATCHDOG=1 at half of ``$WATCHDOG_USEC`` from the main loop while the scheduler runs; STOPPING=1 on SIGTERM.
+SIGTERM lets a running sync finish or roll back: the process exits within STOP_BUDGET seconds, abandoning a
+run still going (its transaction is never committed, so the database stays at its last consistent state).
+SIGHUP reloads the configuration; an invalid one is logged and the running one kept.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from types import FrameType
+from typing import Any
+
+import uvicorn
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from . import admin, errors
+from .api import create_app
+from .config import Config, ConfigError, load_config
+from .logging import configure_logging, get_logger, unbind_run
+from .metrics import Metrics
+from .notify import Notifier, watchdog_interval
+from .runtime import Runtime
+from .store.locks import LockHeld, leader_lock
+
+log = get_logger("syncd.daemon")
+
+SCHEDULER_ACTOR = "scheduler"
+API_ACTOR = "api"
+LEADER_TICK = timedelta(seconds=5)   # how often a follower retries the leader lock (and the leader checks it)
+STOP_BUDGET = 9.0                    # seconds from SIGTERM to exit (systemd's default stop timeout is 90 s)
+API_START_TIMEOUT = 30.0
+
+
+def _runtime(config: Config, actor: str, engine_from: Runtime | None = None) -> Runtime:
+    """A Runtime for ``actor``; sharing ``engine_from``'s engine (one pool per process)."""
+    rt = Runtime(config=config, actor=actor, config_path=config.path)
+    if engine_from is not None:
+        rt.__dict__["engine"] = engine_from.engine      # cached_property: pre-seed the shared engine
+    return rt
+
+
+def _seconds(d: timedelta) -> float:
+    return d.total_seconds()
+
+
+class Daemon:
+    def __init__(self, config: Config, notifier: Notifier | None = None) -> None:
+        self.config = config
+        self.notifier = notifier or Notifier()
+        self.rt = _runtime(config, SCHEDULER_ACTOR)
+        self._api_rt = _runtime(config, API_ACTOR, self.rt)
+        self._token = config.api_token()
+        self.metrics = Metrics(lambda: self._api_rt)
+        self.leader = leader_lock(self.rt.engine)
+        self._stop = threading.Event()
+        self._reload = threading.Event()
+        self._busy = 0
+        self._busy_lock = threading.Lock()
+        self._last_run = "no run yet"
+        self._api_address = ""
+        self.scheduler = BackgroundScheduler(timezone=UTC, job_defaults={
+            "coalesce": True, "max_instances": 1,
+            "misfire_grace_time": int(_seconds(config.schedule.misfire_grace)) or 1})
+        self._server: uvicorn.Server | None = None
+        self._server_thread: threading.Thread | None = None
+
+    # -- what the API reads ------------------------------------------------------------------------------
+
+    @property
+    def api_runtime(self) -> Runtime:
+        return self._api_rt
+
+    @property
+    def api_token(self) -> str | None:
+        return self._token
+
+    def sync_now(self, full: bool, sources: list[str] | None) -> dict[str, Any]:
+        from .pipeline import run_sync
+
+        self._enter()
+        try:
+            report = run_sync(self._api_rt, mode="apply", full=full, sources=sources)
+            self.metrics.observe_run(report)
+            self._note_run(report.result, "full" if full else "incremental", API_ACTOR)
+            return report.to_dict()
+        finally:
+            self._leave()
+            unbind_run()
+
+    # -- jobs ----------------------------------------------------------------------------------------------
+
+    def _enter(self) -> None:
+        with self._busy_lock:
+            self._busy += 1
+
+    def _leave(self) -> None:
+        with self._busy_lock:
+            self._busy -= 1
+
+    def _busy_now(self) -> int:
+        with self._busy_lock:
+            return self._busy
+
+    def _note_run(self, result: str, kind: str, actor: str) -> None:
+        self._last_run = f"last run {datetime.now(UTC).isoformat(timespec='seconds')}: {kind} {result} ({actor})"
+        self.notifier.status(self._status())
+
+    def _status(self) -> str:
+        role = "leader" if self.leader.is_held() else "standby"
+        return f"{role}; API on http://{self._api_address}; {self._last_run}"
+
+    def leader_tick(self) -> None:
+        """Take the leader lock when it is free; notice when a held one was lost (PostgreSQL session gone)."""
+        try:
+            if self.leader.is_held():
+                return
+            self.leader.release()           # a lost session: drop the dead connection before retrying
+            if self.leader.try_acquire():
+                log.info("leader lock taken: this daemon runs the schedule")
+                self.notifier.status(self._status())
+        except Exception as e:  # a database hiccup must not kill the tick; retried next tick
+            log.warning("leader lock check failed", error=str(e))
+
+    def _job(self, kind: str) -> None:
+        if self._stop.is_set():
+            return
+        try:
+            if not self.leader.is_held():
+                log.debug("scheduled job skipped: not the leader", job=kind)
+                return
+        except Exception as e:
+            log.warning("scheduled job skipped: leader lock check failed", job=kind, error=str(e))
+            return
+        self._enter()
+        try:
+            if kind == "sweep":
+                outcome = admin.sweep(self.rt)
+                log.info("sweep done", rule=outcome.decision.rule, notices=[n.message for n in
+                                                                            outcome.decision.notices])
+                return
+            from .pipeline import run_sync
+
+            report = run_sync(self.rt, mode="apply", full=kind == "full")
+            self.metrics.observe_run(report)
+            self._note_run(report.result, kind, SCHEDULER_ACTOR)
+        except LockHeld as e:
+            log.info("scheduled run skipped", job=kind, reason=str(e))
+        except errors.UserError as e:
+            log.error("scheduled job failed", job=kind, error=str(e))
+        except Exception:
+            log.exception("scheduled job failed", job=kind)
+        finally:
+            self._leave()
+            unbind_run()
+
+    def _schedule(self, config: Config, first: bool) -> None:
+        s = config.schedule
+        jitter = int(_seconds(s.jitter)) or None
+        full = s.full_trigger()
+        full.jitter = jitter
+        triggers = {
+            "incremental": IntervalTrigger(seconds=_seconds(s.incremental_every), jitter=jitter, timezone=UTC),
+            "full": full,
+            "sweep": IntervalTrigger(seconds=_seconds(s.sweep_every), jitter=jitter, timezone=UTC),
+        }
+        grace = int(_seconds(s.misfire_grace)) or 1
+        for job_id, trigger in triggers.items():
+            if first:
+                extra: dict[str, Any] = {"next_run_time": datetime.now(UTC)} if job_id == "incremental" else {}
+                self.scheduler.add_job(self._job, trigger, args=[job_id], id=job_id, name=job_id,
+                                       misfire_grace_time=grace, **extra)
+            else:
+                self.scheduler.modify_job(job_id, misfire_grace_time=grace)
+                self.scheduler.reschedule_job(job_id, trigger=trigger)
+        if first:
+            self.scheduler.add_job(self.leader_tick, IntervalTrigger(seconds=_seconds(LEADER_TICK), timezone=UTC),
+                                   id="leader", name="leader", misfire_grace_time=None)
+
+    def next_runs(self) -> list[dict[str, Any]]:
+        return [{"job": j.id, "next_run": j.next_run_time.isoformat() if j.next_run_time else None}
+                for j in self.scheduler.get_jobs() if j.id != "leader"]
+
+    # -- the API server ------------------------------------------------------------------------------------
+
+    def _start_api(self) -> None:
+        api = self.config.api
+        cfg = uvicorn.Config(create_app(self), host=api.host, port=api.port, log_config=None, access_log=False,
+                             lifespan="off", timeout_graceful_shutdown=2, server_header=False)
+        server = uvicorn.Server(cfg)
+        thread = threading.Thread(target=server.run, name="api", daemon=True)
+        thread.start()
+        deadline = time.monotonic() + API_START_TIMEOUT
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                raise errors.UserError(f"the HTTP API could not listen on {api.listen} (see the log)",
+                                       errors.CONFIG)
+            time.sleep(0.05)
+        host, port = server.servers[0].sockets[0].getsockname()[:2]
+        self._api_address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+        self._server, self._server_thread = server, thread
+        log.info("api listening", host=host, port=port)
+
+    # -- reload --------------------------------------------------------------------------------------------
+
+    def reload(self) -> bool:
+        """Load the configuration file again; on any problem keep the running one. True when reloaded."""
+        self.notifier.reloading()
+        try:
+            config = load_config(self.config.path)
+            config.check_secrets()
+            token = config.api_token()
+        except ConfigError as e:
+            log.error("configuration reload failed; keeping the running configuration", error=str(e))
+            self.notifier.ready(self._status())
+            return False
+        if config.database.url != self.config.database.url:
+            log.warning("database.url changed: takes effect at the next restart")
+            config.database.url = self.config.database.url
+        if config.api.listen != self.config.api.listen:
+            log.warning("api.listen changed: takes effect at the next restart")
+        configure_logging(config.logging.level, config.logging.format)
+        self.rt = _runtime(config, SCHEDULER_ACTOR, self.rt)
+        self._api_rt = _runtime(config, API_ACTOR, self.rt)
+        self._token = token
+        self.config = config
+        self._schedule(config, first=False)
+        log.info("configuration reloaded", path=config.path, next_runs=self.next_runs())
+        self.notifier.ready(self._status())
+        return True
+
+    # -- the main loop -------------------------------------------------------------------------------------
+
+    def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
+        if signum == signal.SIGHUP:
+            self._reload.set()
+        else:
+            self._stop.set()
+
+    def request_stop(self) -> None:
+        self._stop.set()
+
+    def run(self) -> int:
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            signal.signal(sig, self._on_signal)
+        self.rt.engine          # noqa: B018 - connects and upgrades the schema; fails early (exit 74)
+        self._start_api()
+        self.leader_tick()
+        self._schedule(self.config, first=True)
+        self.scheduler.start()
+        log.info("daemon ready", leader=self.leader.is_held(), next_runs=self.next_runs())
+        self.notifier.ready(self._status())
+
+        wd = watchdog_interval()
+        next_ping = time.monotonic()
+        while not self._stop.is_set():
+            if self._reload.is_set():
+                self._reload.clear()
+                self.reload()
+            if wd is not None and time.monotonic() >= next_ping and self.scheduler.running:
+                self.notifier.watchdog()
+                next_ping = time.monotonic() + _seconds(wd)
+            self._stop.wait(0.25)
+        return self._shutdown()
+
+    def _shutdown(self) -> int:
+        deadline = time.monotonic() + STOP_BUDGET
+        log.info("stopping", running_jobs=self._busy_now())
+        self.notifier.stopping("stopping; " + self._last_run)
+        self.scheduler.shutdown(wait=False)
+        if self._server is not None:
+            self._server.should_exit = True
+        while self._busy_now() and time.monotonic() < deadline - 1.5:
+            time.sleep(0.1)
+        if self._server_thread is not None:
+            self._server_thread.join(timeout=max(0.1, deadline - 1.0 - time.monotonic()))
+        abandoned = self._busy_now()
+        try:
+            self.leader.release()
+        except Exception as e:  # exiting anyway; the server drops the lock with the session
+            log.warning("leader lock release failed", error=str(e))
+        if abandoned:
+            log.warning("stopped during a run: its transaction is not committed", running_jobs=abandoned)
+            sys.stderr.flush()
+            os._exit(errors.OK)       # worker threads are not daemonic; do not wait for them
+        log.info("stopped")
+        return errors.OK
+
+
+def run_daemon(config: Config) -> int:
+    return Daemon(config).run()
