@@ -53,11 +53,32 @@ def safe_parser() -> etree.XMLParser:
     )
 
 
+# Encodings whose bytes do not spell ASCII markup as ASCII: told by a byte-order mark (dropped before decoding),
+# else by how the first "<" is encoded.
+_WIDE_BOMS = ((b"\xff\xfe\x00\x00", "utf-32-le"), (b"\x00\x00\xfe\xff", "utf-32-be"), (b"\xff\xfe", "utf-16-le"),
+              (b"\xfe\xff", "utf-16-be"))
+_WIDE_STARTS = ((b"<\x00\x00\x00", "utf-32-le"), (b"\x00\x00\x00<", "utf-32-be"), (b"<\x00", "utf-16-le"),
+                (b"\x00<", "utf-16-be"))
+
+
+def _ascii_compatible(body: bytes) -> bytes:
+    """``body`` itself, or re-encoded as UTF-8 when it is UTF-16 or UTF-32 (which the prolog scan cannot read)."""
+    for mark, codec in _WIDE_BOMS:
+        if body.startswith(mark):
+            return body[len(mark):].decode(codec, "replace").encode("utf-8")
+    for start, codec in _WIDE_STARTS:
+        if body.startswith(start):
+            return body.decode(codec, "replace").encode("utf-8")
+    return body
+
+
 def has_doctype(body: bytes) -> bool:
     """True when a DOCTYPE stands in the prolog (after the XML declaration, comments and PIs), where it must be.
 
     A scan of the prolog only: it never looks past the start of the root element, however large the body.
+    A UTF-16 or UTF-32 body is transcoded first, so that a DOCTYPE in a wide encoding is seen too.
     """
+    body = _ascii_compatible(body)
     i, n = (3 if body.startswith(b"\xef\xbb\xbf") else 0), len(body)
     while True:
         while i < n and body[i] in b" \t\r\n":
