@@ -14,6 +14,7 @@ SIGHUP reloads the configuration; an invalid one is logged and the running one k
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import sys
@@ -55,6 +56,12 @@ def _runtime(config: Config, actor: str, engine_from: Runtime | None = None) -> 
 
 def _seconds(d: timedelta) -> float:
     return d.total_seconds()
+
+
+def _quiet_scheduler_log() -> None:
+    """APScheduler logs two INFO lines per job run (the leader tick runs every few seconds): keep them for DEBUG."""
+    if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
 class Daemon:
@@ -233,6 +240,7 @@ class Daemon:
         if config.api.listen != self.config.api.listen:
             log.warning("api.listen changed: takes effect at the next restart")
         configure_logging(config.logging.level, config.logging.format)
+        _quiet_scheduler_log()
         self.rt = _runtime(config, SCHEDULER_ACTOR, self.rt)
         self._api_rt = _runtime(config, API_ACTOR, self.rt)
         self._token = token
@@ -256,6 +264,7 @@ class Daemon:
     def run(self) -> int:
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(sig, self._on_signal)
+        _quiet_scheduler_log()
         self.rt.engine          # noqa: B018 - connects and upgrades the schema; fails early (exit 74)
         self._start_api()
         self.leader_tick()
