@@ -14,6 +14,7 @@ Conventions:
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import tomllib
@@ -79,14 +80,19 @@ def _issue(key: str, message: str) -> FieldIssues:
     return FieldIssues([((key,), message)])
 
 
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+
+
 def key_path(loc: Iterable[str | int]) -> str:
-    """``("sources", "cucm", 0, "url")`` -> ``sources.cucm[0].url``."""
+    """``("sources", "cucm", 0, "url")`` -> ``sources.cucm[0].url``; a key that is not a bare TOML key (an unknown
+    ``"my key"``, or the empty ``""``) is quoted as TOML quotes it, so the path still points somewhere."""
     out = ""
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
         else:
-            out += ("." if out else "") + part
+            name = part if _BARE_KEY.fullmatch(part) else json.dumps(part, ensure_ascii=False)
+            out += ("." if out else "") + name
     return out
 
 
@@ -98,7 +104,10 @@ def _pydantic_errors(exc: ValidationError) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     for err in exc.errors():
         # Union members add tags such as "literal['a']" or "function-after[...]" to loc: they are not keys.
-        loc = tuple(p for p in err["loc"] if isinstance(p, int) or not re.search(r"[\[(]", str(p)))
+        # An unknown key is the last part of its loc, spelled by the user (it may well contain "[" or "(").
+        unknown = err["loc"][-1:] if err["type"] == "extra_forbidden" else ()
+        parts = err["loc"][:-1] if unknown else err["loc"]
+        loc = tuple(p for p in parts if isinstance(p, int) or not re.search(r"[\[(]", str(p))) + unknown
         cause = (err.get("ctx") or {}).get("error")
         if isinstance(cause, FieldIssues):
             out.extend((key_path(loc + sub), msg) for sub, msg in cause.issues)
@@ -827,6 +836,8 @@ def parse_toml(raw: bytes | str, path: str | None = None) -> Config:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"invalid TOML: {e}", path) from None
+    except RecursionError:      # tomllib recurses once per nesting level of arrays and inline tables
+        raise ConfigError("invalid TOML: arrays or inline tables nested too deeply", path) from None
     return parse_config(data, path)
 
 
