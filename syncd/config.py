@@ -210,17 +210,11 @@ MATCH_KEYS: tuple[MatchKey, ...] = ("mail", "userid")
 # -- LDAP syntax checks -----------------------------------------------------------------------------------
 
 def validate_dn(value: str) -> str | None:
-    """Why ``value`` is not a valid LDAP DN, or None."""
-    from ldap3.core.exceptions import LDAPInvalidDnError
-    from ldap3.utils.dn import parse_dn
+    """Why ``value`` is not a valid LDAP DN, or None: the AD connector's own check (``connectors.ad.options``), so
+    that a DN accepted here is never refused at run time."""
+    from connectors.ad.options import validate_dn as connector_validate_dn
 
-    if not value.strip():
-        return "empty DN"
-    try:
-        parse_dn(value)
-    except LDAPInvalidDnError as e:
-        return f"invalid DN {value!r}: {e}"
-    return None
+    return connector_validate_dn(value)
 
 
 def validate_filter(value: str) -> str | None:
