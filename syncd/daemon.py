@@ -73,6 +73,7 @@ class Daemon:
         self._token = config.api_token()
         self.metrics = Metrics(lambda: self._api_rt)
         self.leader = leader_lock(self.rt.engine)
+        self._leader_guard = threading.Lock()      # the lock's PostgreSQL connection serves one thread at a time
         self._stop = threading.Event()
         self._reload = threading.Event()
         self._busy = 0
@@ -126,17 +127,27 @@ class Daemon:
         self._last_run = f"last run {datetime.now(UTC).isoformat(timespec='seconds')}: {kind} {result} ({actor})"
         self.notifier.status(self._status())
 
+    def leading(self) -> bool:
+        """Whether this daemon holds the leader lock now (PostgreSQL: its session is alive)."""
+        with self._leader_guard:
+            return self.leader.is_held()
+
     def _status(self) -> str:
-        role = "leader" if self.leader.is_held() else "standby"
+        try:
+            role = "leader" if self.leading() else "standby"
+        except Exception:
+            role = "leader lock unknown"
         return f"{role}; API on http://{self._api_address}; {self._last_run}"
 
     def leader_tick(self) -> None:
         """Take the leader lock when it is free; notice when a held one was lost (PostgreSQL session gone)."""
         try:
-            if self.leader.is_held():
-                return
-            self.leader.release()           # a lost session: drop the dead connection before retrying
-            if self.leader.try_acquire():
+            with self._leader_guard:
+                if self.leader.is_held():
+                    return
+                self.leader.release()           # a lost session: drop the dead connection before retrying
+                taken = self.leader.try_acquire()
+            if taken:
                 log.info("leader lock taken: this daemon runs the schedule")
                 self.notifier.status(self._status())
         except Exception as e:  # a database hiccup must not kill the tick; retried next tick
@@ -146,7 +157,7 @@ class Daemon:
         if self._stop.is_set():
             return
         try:
-            if not self.leader.is_held():
+            if not self.leading():
                 log.debug("scheduled job skipped: not the leader", job=kind)
                 return
         except Exception as e:
@@ -270,7 +281,7 @@ class Daemon:
         self.leader_tick()
         self._schedule(self.config, first=True)
         self.scheduler.start()
-        log.info("daemon ready", leader=self.leader.is_held(), next_runs=self.next_runs())
+        log.info("daemon ready", leader=self.leading(), next_runs=self.next_runs())
         self.notifier.ready(self._status())
 
         wd = watchdog_interval()
@@ -298,7 +309,8 @@ class Daemon:
             self._server_thread.join(timeout=max(0.1, deadline - 1.0 - time.monotonic()))
         abandoned = self._busy_now()
         try:
-            self.leader.release()
+            with self._leader_guard:
+                self.leader.release()
         except Exception as e:  # exiting anyway; the server drops the lock with the session
             log.warning("leader lock release failed", error=str(e))
         if abandoned:
