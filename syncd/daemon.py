@@ -185,7 +185,7 @@ class Daemon:
             self._leave()
             unbind_run()
 
-    def _schedule(self, config: Config, first: bool) -> None:
+    def schedule_jobs(self, config: Config, first: bool) -> None:
         s = config.schedule
         jitter = int(_seconds(s.jitter)) or None
         full = s.full_trigger()
@@ -256,7 +256,7 @@ class Daemon:
         self._api_rt = _runtime(config, API_ACTOR, self.rt)
         self._token = token
         self.config = config
-        self._schedule(config, first=False)
+        self.schedule_jobs(config, first=False)
         log.info("configuration reloaded", path=config.path, next_runs=self.next_runs())
         self.notifier.ready(self._status())
         return True
@@ -279,7 +279,7 @@ class Daemon:
         self.rt.engine          # noqa: B018 - connects and upgrades the schema; fails early (exit 74)
         self._start_api()
         self.leader_tick()
-        self._schedule(self.config, first=True)
+        self.schedule_jobs(self.config, first=True)
         self.scheduler.start()
         log.info("daemon ready", leader=self.leading(), next_runs=self.next_runs())
         self.notifier.ready(self._status())

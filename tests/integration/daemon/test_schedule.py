@@ -1,0 +1,63 @@
+"""The daemon's jobs follow the [schedule] table, and a reload reschedules them (an invalid file changes nothing)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from syncd.config import load_config
+from syncd.daemon import Daemon
+from syncd.notify import Notifier
+
+CONFIG = """[database]
+url = "sqlite:///{db}"
+
+[schedule]
+incremental_every = "10m"
+full_cron = "30 2 * * 1-5"
+sweep_every = "2h"
+jitter = "20s"
+misfire_grace = "90s"
+timezone = "Europe/Berlin"
+"""
+
+
+@pytest.fixture
+def daemon(tmp_path: Path):
+    path = tmp_path / "syncd.toml"
+    path.write_text(CONFIG.format(db=tmp_path / "syncd.db"))
+    d = Daemon(load_config(str(path)), Notifier(""))
+    d.schedule_jobs(d.config, first=True)
+    d.scheduler.start(paused=True)      # applies the job defaults; runs nothing
+    yield d
+    d.scheduler.shutdown(wait=False)
+    d.leader.release()
+
+
+def test_jobs_follow_the_schedule_table(daemon: Daemon):
+    jobs = {j.id: j for j in daemon.scheduler.get_jobs()}
+    assert set(jobs) == {"incremental", "full", "sweep", "leader"}
+    inc, full, sweep = jobs["incremental"], jobs["full"], jobs["sweep"]
+    assert isinstance(inc.trigger, IntervalTrigger) and inc.trigger.interval == timedelta(minutes=10)
+    assert isinstance(sweep.trigger, IntervalTrigger) and sweep.trigger.interval == timedelta(hours=2)
+    assert isinstance(full.trigger, CronTrigger) and str(full.trigger.timezone) == "Europe/Berlin"
+    fields = {f.name: str(f) for f in full.trigger.fields}
+    assert (fields["minute"], fields["hour"], fields["day_of_week"]) == ("30", "2", "mon,tue,wed,thu,fri")
+    for job in (inc, full, sweep):
+        assert job.trigger.jitter == 20 and job.coalesce and job.max_instances == 1
+        assert job.misfire_grace_time == 90
+
+
+def test_reload_reschedules_and_an_invalid_file_changes_nothing(daemon: Daemon):
+    path = Path(daemon.config.path or "")
+    path.write_text(path.read_text().replace('sweep_every = "2h"', 'sweep_every = "-1h"'))
+    assert daemon.reload() is False
+    assert daemon.scheduler.get_job("sweep").trigger.interval == timedelta(hours=2)
+    path.write_text(path.read_text().replace('sweep_every = "-1h"', 'sweep_every = "3h"'))
+    assert daemon.reload() is True
+    assert daemon.scheduler.get_job("sweep").trigger.interval == timedelta(hours=3)
+    assert daemon.config.schedule.sweep_every == timedelta(hours=3)
