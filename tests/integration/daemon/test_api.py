@@ -14,6 +14,11 @@ from tests.integration.daemon.harness import TOKEN, Daemon, wait_for
 pytestmark = pytest.mark.slow
 
 
+def _samples(text: str) -> dict[str, float]:
+    return {line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+            if line and not line.startswith("#")}
+
+
 def _hosts(d: Daemon, n: int) -> list[str]:
     people = [p for p in d.json("users", "list", "--state", "active") if p["license"] is None]
     assert len(people) >= n
@@ -60,6 +65,10 @@ def test_meetings_over_http(db_url: str, start_daemon: Callable[..., Daemon]):
         report = api.get("/api/v1/licenses").json()
         assert report["in_use"]["permanent"] == 10 and report["in_use"]["grace"] == 2
         assert report["free_permanent"] == 0 and report["open_meetings"] == 12
+        metrics = _samples(api.get("/metrics").text)
+        assert sum(v for k, v in metrics.items() if k.startswith('syncd_licenses{kind="permanent"')) == 10
+        assert metrics["syncd_grace_licenses_in_use"] == 2 and metrics["syncd_permanent_licenses_free"] == 0
+        assert 0 < metrics["syncd_grace_next_expiry_days"] <= 366
 
         # R1/R2: a licensed host hosts again under the same license; the same id for the same host is the same
         # grant, for another host a conflict; R4: a host without a license gets none once all are taken
