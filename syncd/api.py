@@ -31,6 +31,7 @@ from .store.locks import LockHeld
 log = get_logger("syncd.api")
 
 MAX_ID = 200            # meeting ids and e-mail addresses longer than this are refused
+MAX_BODY = 64 * 1024    # request bodies are tiny JSON objects; a larger one is refused unread
 QUERY_TOKENS = ("token", "access_token", "api_token", "bearer")
 
 
@@ -77,7 +78,11 @@ def _authorized(request: Request, token: str | None) -> JSONResponse | None:
 
 
 async def _json_body(request: Request, allowed: set[str]) -> dict[str, Any]:
-    raw = await request.body()
+    raw = b""
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > MAX_BODY:
+            raise BadRequest(f"request body larger than {MAX_BODY} bytes")
     if not raw.strip():
         return {}
     try:

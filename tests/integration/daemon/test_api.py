@@ -43,6 +43,8 @@ def test_meetings_over_http(db_url: str, start_daemon: Callable[..., Daemon]):
         # bodies are validated
         bad = api.post("/api/v1/meetings", content=b'{"host": ', headers={"Content-Type": "application/json"})
         assert bad.status_code == 400 and "malformed JSON" in bad.json()["message"]
+        huge = api.post("/api/v1/meetings", json={"host": "x" * 100_000})
+        assert huge.status_code == 400 and "larger than" in huge.json()["message"]
         for wrong_body in ([1, 2], {"meeting_id": "x"}, {"host": 5}, {"host": hosts[0], "colour": "red"}):
             r = api.post("/api/v1/meetings", json=wrong_body)
             assert r.status_code == 400 and r.json()["message"], (wrong_body, r.text)
