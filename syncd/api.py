@@ -97,15 +97,20 @@ async def _json_body(request: Request, allowed: set[str]) -> dict[str, Any]:
     return body
 
 
-def _text_field(body: dict[str, Any], key: str, required: bool) -> str | None:
+def _optional_text(body: dict[str, Any], key: str) -> str | None:
     value = body.get(key)
     if value is None:
-        if required:
-            raise BadRequest(f"{key!r} is required")
         return None
     if not isinstance(value, str) or not value.strip() or len(value) > MAX_ID:
         raise BadRequest(f"{key!r} must be a non-empty string of at most {MAX_ID} characters")
     return value.strip()
+
+
+def _required_text(body: dict[str, Any], key: str) -> str:
+    value = _optional_text(body, key)
+    if value is None:
+        raise BadRequest(f"{key!r} is required")
+    return value
 
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -157,8 +162,8 @@ def create_app(service: Service) -> Starlette:
 
     async def meeting_start(request: Request) -> Response:
         body = await _json_body(request, {"host", "meeting_id"})
-        host = _text_field(body, "host", required=True)
-        mid = _text_field(body, "meeting_id", required=False)
+        host = _required_text(body, "host")
+        mid = _optional_text(body, "meeting_id")
         outcome = await run_in_threadpool(admin.start_meeting, service.api_runtime, host, mid)
         return JSONResponse(outcome.to_dict(), status_code=201 if outcome.ok else 409)
 

@@ -114,7 +114,8 @@ class _StateCollector(Collector):
         now = datetime.now(UTC)
         p = models.people
         with rt.engine.connect() as conn:
-            counts = dict(conn.execute(select(p.c.active, func.count()).group_by(p.c.active)).all())
+            counts: dict[bool, int] = {bool(active): int(n) for active, n in
+                                       conn.execute(select(p.c.active, func.count()).group_by(p.c.active))}
             ledger, _ = load_ledger(conn)
         people = GaugeMetricFamily("syncd_people", "People by state", labels=["state"])
         people.add_metric(["active"], counts.get(True, 0))
