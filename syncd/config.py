@@ -244,10 +244,11 @@ def validate_filter(value: str) -> str | None:
 
 
 def validate_bind_name(value: str) -> str | None:
-    """A bind name: a DN, or the forms AD also accepts for a simple bind: user@domain (UPN), DOMAIN\\user."""
-    if re.fullmatch(r"[^@\s\\=,]+@[^@\s\\=,]+", value) or re.fullmatch(r"[^\\\s=,]+\\[^\\\s=,]+", value):
-        return None
-    return validate_dn(value)
+    """A bind name: a DN, or the forms AD also accepts for a simple bind: user@domain (UPN), DOMAIN\\user.
+    The AD connector's own check, so the configuration accepts exactly what the connector can use."""
+    from connectors.ad.options import validate_bind_name as connector_validate_bind_name
+
+    return connector_validate_bind_name(value)
 
 
 # -- sections ---------------------------------------------------------------------------------------------

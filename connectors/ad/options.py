@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -44,10 +45,13 @@ class AdOptions:
                 out.append(f"urls: {url!r} is not an ldap:// or ldaps:// URL")
             elif parts.scheme == "ldap" and not self.start_tls and not self.insecure:
                 out.append(f"urls: {url!r} is plain LDAP; use ldaps://, start_tls = true, or insecure = true")
-        for key, value in (("bind_dn", self.bind_dn), *(("base_dns", b) for b in self.base_dns)):
-            err = validate_dn(value)
+        err = validate_bind_name(self.bind_dn)
+        if err:
+            out.append(f"bind_dn: {err}")
+        for base in self.base_dns:
+            err = validate_dn(base)
             if err:
-                out.append(f"{key}: {err}")
+                out.append(f"base_dns: {err}")
         if self.host_group:
             err = validate_dn(self.host_group)
             if err:
@@ -81,6 +85,17 @@ def validate_dn(s: str) -> str | None:
         if not attr or not value:
             return f"invalid DN {s!r}: empty attribute type or value"
     return None
+
+
+_UPN = re.compile(r"[^@\s\\=,]+@[^@\s\\=,]+")
+_DOWN_LEVEL = re.compile(r"[^\\\s=,]+\\[^\\\s=,]+")
+
+
+def validate_bind_name(s: str) -> str | None:
+    """A simple-bind name: a DN, or what AD also accepts, user@domain (UPN) or DOMAIN\\user (down-level)."""
+    if _UPN.fullmatch(s) or _DOWN_LEVEL.fullmatch(s):
+        return None
+    return validate_dn(s)
 
 
 def validate_filter(s: str) -> str | None:

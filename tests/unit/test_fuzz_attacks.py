@@ -149,8 +149,6 @@ def test_base_dns_and_bind_dn_are_validated_the_same_by_config_and_connector(dn)
         assert not options(bind_dn=dn).problems()
 
 
-@pytest.mark.xfail(strict=True, reason="connectors/ad/options.py validates bind_dn as a DN only, while the "
-                                       "configuration (and example.toml) also allow user@domain and DOMAIN\\user")
 @pytest.mark.parametrize("bind", ["svc-syncd@example.com", "EXAMPLE\\svc-syncd"])
 def test_bind_names_the_configuration_accepts_are_usable_by_the_connector(bind):
     assert config_accepts(bind_dn=bind)
