@@ -253,15 +253,47 @@ def status(rt: Runtime) -> dict[str, Any]:
                    for r in conn.execute(select(models.cursors))}
         counts = dict(conn.execute(select(p.c.active, func.count()).group_by(p.c.active)).all())
         ledger, _ = load_ledger(conn)
+        j = models.journal
+        last_scheduled_sync = conn.execute(select(func.max(runs.c.started_at)).where(
+            runs.c.actor == "scheduler")).scalar_one()
+        last_scheduled_sweep = conn.execute(select(func.max(j.c.at)).where(
+            j.c.actor == "scheduler", j.c.event == "sweep")).scalar_one()
     return {
         "database": rt.engine.url.render_as_string(hide_password=True),
         "people": {"active": counts.get(True, 0), "inactive": counts.get(False, 0)},
         "sources": [{"name": s.name, "type": s.type, "cursor": cursors.get(s.name)} for s in rt.source_specs()],
         "runs": [{"run_id": r.run_id, "started_at": _iso(r.started_at), "finished_at": _iso(r.finished_at),
                   "actor": r.actor, "mode": r.mode, "result": r.result, "exit_code": r.exit_code} for r in last],
-        "next_runs": [],
+        "next_runs": next_runs(rt, now, last_scheduled_sync, last_scheduled_sweep),
         "warnings": [n.message for n in notices(ledger, rt.settings, now)],
     }
+
+
+def _duration(td: timedelta) -> str:
+    """15m, 1h, 1h30m, 45s: the configuration's own notation."""
+    seconds, out = int(td.total_seconds()), ""
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        if seconds >= size:
+            out += f"{seconds // size}{unit}"
+            seconds %= size
+    return out or "0s"
+
+
+def next_runs(rt: Runtime, now: datetime, last_sync: datetime | None,
+              last_sweep: datetime | None) -> list[dict[str, Any]]:
+    """When the daemon's jobs run next, from the schedule and the last scheduled runs (None: at daemon start).
+
+    The full sync follows a cron expression, so its next time is exact; the interval jobs count from their last
+    scheduled run (a time in the past means the job is due, or no daemon is running it)."""
+    s = rt.config.schedule
+    full = s.full_trigger().get_next_fire_time(None, now)
+    return [
+        {"job": "incremental", "next_run": _iso(last_sync + s.incremental_every) if last_sync else None,
+         "every": _duration(s.incremental_every)},
+        {"job": "full", "next_run": _iso(full), "cron": s.full_cron},
+        {"job": "sweep", "next_run": _iso(last_sweep + s.sweep_every) if last_sweep else None,
+         "every": _duration(s.sweep_every)},
+    ]
 
 
 def status_text(s: dict[str, Any]) -> list[str]:
@@ -272,6 +304,7 @@ def status_text(s: dict[str, Any]) -> list[str]:
                      + (f"cursor from {cur['updated_at']}" if cur else "no cursor yet"))
     lines += [f"run {r['started_at']} {r['mode']} {r['result']} (exit {r['exit_code']}) by {r['actor']}"
               for r in s["runs"]]
+    lines += [f"next {n['job']}: {n['next_run'] or 'when the daemon starts'}" for n in s["next_runs"]]
     return lines + [f"warning: {w}" for w in s["warnings"]]
 
 

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import threading
 import time
+from datetime import UTC, datetime
 
 from tests.e2e.site import SYNCD, Site, cucm_row
 
@@ -28,6 +29,12 @@ def test_first_sync_creates_people_then_nothing_changes(site: Site):
     again = site.json("sync")
     assert again["result"] == "no_changes" and again["changes"]["created"] == 0
     site.run("sync", "--check")
+    status = site.json("status")
+    assert status["people"] == {"active": 41, "inactive": 1}
+    assert [r["result"] for r in status["runs"]] == ["no_changes", "applied"]
+    jobs = {n["job"]: n for n in status["next_runs"]}
+    assert datetime.fromisoformat(jobs["full"]["next_run"]) > datetime.now(UTC)
+    assert jobs["full"]["cron"] == "0 3 * * *" and jobs["incremental"]["every"] == "15m"
 
 
 def test_deactivation_releases_permanent_and_journal_names_source_and_rule(site: Site):
