@@ -46,3 +46,4 @@ def start_daemon(tmp_path: Path, sim: Simulator, forwarder: Forwarder) -> Iterat
     for d in started:
         for line in d.lines:
             assert sim.password not in line and TOKEN not in line, line
+            assert not any(secret in line for secret in d.secrets), line

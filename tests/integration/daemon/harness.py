@@ -69,8 +69,10 @@ class Daemon(Command):
     """One `syncd run` process in ``root`` on ``db_url``, reading CUCM at ``cucm_url``."""
 
     def __init__(self, root: Path, db_url: str, cucm_url: str, username: str, password: str, ca_file: str,
-                 incremental_every: str = "2s") -> None:
+                 incremental_every: str = "2s", ad: Any = None) -> None:
+        """``ad``: a running Samba DC (tests.integration.samba.harness.SambaDC) to read as a second source."""
         self.root = root
+        self.secrets = [password, TOKEN] + ([ad.password] if ad is not None else [])
         secret = self.write_secret("cucm.secret", password)
         token = self.write_secret("api.token", TOKEN)
         self.config_text = (
@@ -79,6 +81,12 @@ class Daemon(Command):
             'page_size = 200\nretries = 0\ntimeout = 10.0\n\n[licenses]\ngrace_limit = 2\n\n'
             f'[schedule]\nincremental_every = "{incremental_every}"\nsweep_every = "1h"\nmisfire_grace = "30s"\n\n'
             f'[api]\nlisten = "127.0.0.1:0"\ntoken_file = "{token}"\n\n[logging]\nlevel = "INFO"\nformat = "json"\n')
+        if ad is not None:
+            ad_secret = self.write_secret("ad.secret", ad.password)
+            self.config_text += (
+                f'\n[[sources.ad]]\nname = "ad"\nurls = ["{ad.url}"]\nbind_dn = "{ad.bind_dn}"\n'
+                f'password_file = "{ad_secret}"\nca_file = "{ad.ca_file}"\ntls_name = "{ad.tls_name}"\n'
+                f'base_dns = ["{ad.users_ou}"]\nhost_group = "{ad.host_group_dn}"\nconnect_timeout = 3\n')
         self.config.write_text(self.config_text)
         self.config.chmod(0o600)
         self.notify = NotifySocket()

@@ -10,6 +10,7 @@ import pytest
 
 from tests.integration.daemon.harness import Daemon, wait_for
 from tests.integration.daemon.proxy import Forwarder
+from tests.integration.samba.harness import SambaDC
 
 pytestmark = pytest.mark.slow
 
@@ -20,9 +21,10 @@ def _health(d: Daemon) -> tuple[int, dict]:
     return r.status_code, r.json()
 
 
+@pytest.mark.samba
 def test_lifecycle_schedule_health_metrics_reload_stop(tmp_path: Path, start_daemon: Callable[..., Daemon],
-                                                       forwarder: Forwarder):
-    d = start_daemon(f"sqlite:///{tmp_path / 'syncd.db'}")
+                                                       forwarder: Forwarder, samba_dc: SambaDC):
+    d = start_daemon(f"sqlite:///{tmp_path / 'syncd.db'}", ad=samba_dc)
     assert d.notify.find("READY", "1")["STATUS"].startswith("leader;")
 
     # the schedule: a first incremental run at start (a full read), then more every 2 s
@@ -34,6 +36,7 @@ def test_lifecycle_schedule_health_metrics_reload_stop(tmp_path: Path, start_dae
     wait_for("WATCHDOG=1", lambda: d.notify.find("WATCHDOG", "1"))
     _, body = wait_for("/healthz 200", lambda: (h := _health(d))[0] == 200 and h)
     assert body["status"] == "ok" and body["sources"]["cucm"]["last_success"]
+    assert body["sources"]["ad"]["last_success"]
 
     with d.client() as c:
         text = c.get("/metrics").text
