@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import select
 
+from connectors.axlsim import Simulator
 from syncd.config import load_config
 from syncd.daemon import Daemon
 from syncd.notify import Notifier
+from syncd.store import models
+from tests.integration.daemon.harness import wait_for
 
 CONFIG = """[database]
 url = "sqlite:///{db}"
@@ -61,3 +65,37 @@ def test_reload_reschedules_and_an_invalid_file_changes_nothing(daemon: Daemon):
     assert daemon.reload() is True
     assert daemon.scheduler.get_job("sweep").trigger.interval == timedelta(hours=3)
     assert daemon.config.schedule.sweep_every == timedelta(hours=3)
+
+
+def test_scheduled_incremental_then_full_sync_run_as_the_scheduler(tmp_path: Path):
+    """The jobs run real syncs: the first incremental at start (a full read: no cursor yet), then the full job
+    (forced due now instead of waiting for its cron time) reads fully although a cursor exists."""
+    with Simulator(60, seed=2, tls=True) as sim:
+        secret = tmp_path / "cucm.secret"
+        secret.write_text(sim.password)
+        secret.chmod(0o600)
+        path = tmp_path / "syncd.toml"
+        path.write_text(f'[database]\nurl = "sqlite:///{tmp_path / "syncd.db"}"\n\n[[sources.cucm]]\nname = "cucm"\n'
+                        f'url = "{sim.url}"\nusername = "{sim.username}"\npassword_file = "{secret}"\n'
+                        f'ca_file = "{sim.ca_file}"\n\n[schedule]\nincremental_every = "1h"\n'
+                        'full_cron = "0 3 * * *"\n')
+        path.chmod(0o600)
+        d = Daemon(load_config(str(path)), Notifier(""))
+        d.schedule_jobs(d.config, first=True)
+        d.leader_tick()
+        d.scheduler.start()
+        try:
+            def runs() -> list:
+                with d.rt.engine.connect() as conn:
+                    return conn.execute(select(models.runs).order_by(models.runs.c.started_at)).all()
+
+            wait_for("the first scheduled run", lambda: len(runs()) >= 1)
+            d.scheduler.modify_job("full", next_run_time=datetime.now(UTC))
+            wait_for("the scheduled full run", lambda: len(runs()) >= 2)
+            first, full = runs()[:2]
+            assert first.actor == full.actor == "scheduler"
+            assert first.result == "applied" and full.result == "no_changes"
+            assert full.summary["sources"][0]["full"] is True
+        finally:
+            d.scheduler.shutdown(wait=True)
+            d.leader.release()
