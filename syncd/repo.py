@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from .facts import Fact, fact_from_data
+from .facts import CucmFact, Fact, fact_from_data
 from .reconcile import Change, PersonRow, SourceOutcome, SourceSpec
 from .store import bulk, models
 
@@ -77,7 +77,7 @@ def write_sources(conn: Connection, outcomes: Sequence[SourceOutcome], run_id: s
 
 
 def _fact_active(f: Fact, now: datetime) -> bool:
-    return f.active if hasattr(f, "status") else f.active_at(now)  # type: ignore[union-attr]
+    return f.active if isinstance(f, CucmFact) else f.active_at(now)
 
 
 def record_run(conn: Connection, run_id: str, actor: str, started: datetime, finished: datetime,
@@ -86,7 +86,3 @@ def record_run(conn: Connection, run_id: str, actor: str, started: datetime, fin
         run_id=run_id, started_at=started, finished_at=finished, actor=actor, mode=mode, result=result,
         exit_code=exit_code, summary=summary))
 
-
-def active_people(conn: Connection) -> int:
-    t = models.people
-    return int(conn.execute(select(func.count()).select_from(t).where(t.c.active.is_(True))).scalar_one())
