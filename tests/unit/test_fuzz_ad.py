@@ -4,10 +4,7 @@ AdUser or None (no usable objectGUID), never an exception or a hang."""
 
 from __future__ import annotations
 
-import signal
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 from hypothesis import HealthCheck, example, given, settings
@@ -27,23 +24,9 @@ from connectors.ad.values import (
     user_from_entry,
 )
 from connectors.records import AdUser
+from tests.unit.timebound import time_limit
 
 FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-LIMIT = 10.0
-
-
-@contextmanager
-def time_limit(seconds: float = LIMIT) -> Iterator[None]:
-    def expired(*_: object) -> None:
-        raise TimeoutError(f"took longer than {seconds}s")
-
-    old = signal.signal(signal.SIGALRM, expired)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
 
 
 def case_variants(name: str) -> st.SearchStrategy[str]:

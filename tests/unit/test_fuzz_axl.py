@@ -4,10 +4,6 @@ record; never another exception, never a hang, never an expanded entity."""
 
 from __future__ import annotations
 
-import signal
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -20,25 +16,10 @@ from connectors.axlsim.population import generate
 from connectors.cucm import sql
 from connectors.cucm.parse import change_page, norm_uuid, page_extent, user_from_get, users_from_list, users_from_sql
 from connectors.records import CucmUser
+from tests.unit.timebound import time_limit
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-LIMIT = 10.0    # seconds for one example: generous for a loaded 2-core machine, short of a real hang
 SECRET = "TOP-SECRET-FILE-CONTENT"
-
-
-@contextmanager
-def time_limit(seconds: float = LIMIT) -> Iterator[None]:
-    """Fail (not hang) when the body takes longer than ``seconds``."""
-    def expired(*_: object) -> None:
-        raise TimeoutError(f"took longer than {seconds}s")
-
-    old = signal.signal(signal.SIGALRM, expired)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
 
 
 def read(body: bytes) -> list[CucmUser] | str:

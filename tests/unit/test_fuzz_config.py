@@ -6,9 +6,6 @@ from __future__ import annotations
 import math
 import os
 import re
-import signal
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
@@ -18,9 +15,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from syncd.config import Config, ConfigError, load_config, parse_toml
+from tests.unit.timebound import time_limit
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-LIMIT = 10.0
 # A bare or quoted key, then more of them after dots, or array indexes.
 _PART = r'(?:[A-Za-z0-9_-]+|"(?:[^"\\]|\\.)*")'
 KEY_PATH = re.compile(rf"^{_PART}(?:\.{_PART}|\[\d+\])*$")
@@ -43,20 +40,6 @@ SCHEMA: dict[str, list[str]] = {
     "api": ["listen", "token_file", "token_env", "token_credential"],
     "logging": ["level", "format"],
 }
-
-
-@contextmanager
-def time_limit(seconds: float = LIMIT) -> Iterator[None]:
-    def expired(*_: object) -> None:
-        raise TimeoutError(f"took longer than {seconds}s")
-
-    old = signal.signal(signal.SIGALRM, expired)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
 
 
 # -- a small TOML writer (every table inline, so any nesting is one line per top-level key) ---------------------
