@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 import zeep
 from lxml import etree
@@ -13,8 +10,7 @@ from connectors.axl.xml import BINDING
 from connectors.cucm import CucmConnector, CucmOptions
 from connectors.cucm.client import SHIPPED_WSDL, AxlClient
 from connectors.cucm.connector import GET_TAGS, LIST_TAGS, OBJECTS
-
-REPO = Path(__file__).resolve().parents[2]
+from tests.axlschema import need_schema_file
 
 CALLS = [
     ("listUser", dict(searchCriteria={"userid": "%"}, returnedTags=LIST_TAGS, skip=2000, first=1000)),
@@ -24,16 +20,6 @@ CALLS = [
     ("listChange", dict(objectList=OBJECTS)),
     ("listChange", dict(startChangeId={"queueId": "q-1", "_value_1": 42}, objectList=OBJECTS)),
 ]
-
-
-def _full_wsdl() -> Path:
-    path = Path(os.environ.get("AXL_SCHEMA_DIR") or REPO.parent / "shared" / "axl-schema" / "14.0") / "AXLAPI.wsdl"
-    if not path.is_file():
-        msg = f"Cisco's AXL WSDL not found at {path} (set AXL_SCHEMA_DIR)"
-        if os.environ.get("SYNCD_REQUIRE_AXL_SCHEMA") == "1":
-            pytest.fail(msg)
-        pytest.skip(msg)
-    return path
 
 
 def _messages(wsdl: str, version: str = "14.0") -> list[tuple[str, bytes]]:
@@ -48,7 +34,7 @@ def _messages(wsdl: str, version: str = "14.0") -> list[tuple[str, bytes]]:
 
 def test_shipped_and_full_wsdl_give_byte_identical_requests_and_soapactions():
     shipped = _messages(str(SHIPPED_WSDL))
-    full = _messages(str(_full_wsdl()))
+    full = _messages(str(need_schema_file("AXLAPI.wsdl")))
     assert shipped == full
     assert shipped[0][0] == "CUCM:DB ver=14.0 listUser"
     assert b"<skip>2000</skip><first>1000</first>" in shipped[0][1]       # child elements, not attributes
@@ -65,7 +51,7 @@ def test_configured_version_sets_namespace_and_soapaction_together():
 def test_a_site_wsdl_for_another_version_is_refused():
     with pytest.raises(ValueError, match="another AXL version"):
         CucmConnector(CucmOptions(name="t", url="https://127.0.0.1:9/axl/", username="u", password="p",
-                                  version="12.5", wsdl=str(_full_wsdl())))
+                                  version="12.5", wsdl=str(need_schema_file("AXLAPI.wsdl"))))
 
 
 @pytest.mark.parametrize(("field", "value"), [("version", "10.5"), ("version", "16.0"), ("version", "14"),

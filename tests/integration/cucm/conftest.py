@@ -7,9 +7,7 @@ need it skip with a reason when it is absent, and fail instead when ``SYNCD_REQU
 from __future__ import annotations
 
 import copy
-import os
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,22 +16,7 @@ from lxml import etree
 from connectors.axl.xml import SOAP_ENV, axl_ns, local
 from connectors.axlsim import Simulator
 from connectors.cucm import CucmConnector, CucmOptions
-
-REPO = Path(__file__).resolve().parents[3]
-
-
-def schema_dir() -> Path:
-    return Path(os.environ.get("AXL_SCHEMA_DIR") or REPO.parent / "shared" / "axl-schema" / "14.0")
-
-
-def need_schema_file(name: str) -> Path:
-    path = schema_dir() / name
-    if not path.is_file():
-        msg = f"Cisco's AXL schema not found at {path} (set AXL_SCHEMA_DIR)"
-        if os.environ.get("SYNCD_REQUIRE_AXL_SCHEMA") == "1":
-            pytest.fail(msg)
-        pytest.skip(msg)
-    return path
+from tests.axlschema import need_schema_file
 
 
 @pytest.fixture(scope="session")

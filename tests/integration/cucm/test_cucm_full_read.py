@@ -96,7 +96,7 @@ def test_other_axl_versions_send_matching_namespace_and_soapaction(make_conn):
 
 
 def test_a_site_toolkit_wsdl_reads_the_same_people(big_sim, make_conn):
-    from .conftest import need_schema_file
+    from tests.axlschema import need_schema_file
 
     wsdl = need_schema_file("AXLAPI.wsdl")
     by_site = make_conn(big_sim, wsdl=str(wsdl), page_size=5000).read(None, True, NOW)
