@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from dataclasses import dataclass
@@ -89,5 +90,11 @@ class Settings:
 
     def digest(self) -> str:
         """A short stable hash of the values, recorded with every decision."""
-        text = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(text.encode()).hexdigest()[:12]
+        return _digest(self)
+
+
+@functools.lru_cache(maxsize=16)
+def _digest(settings: Settings) -> str:
+    # Every decision records it: a 400,000-person sync must not JSON-encode the settings once per decision.
+    text = json.dumps(settings.to_dict(), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:12]

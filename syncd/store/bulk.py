@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Table, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Row
+from sqlalchemy.exc import StatementError
 
 from . import models
 
@@ -73,7 +74,51 @@ def _upsert(
             if update
             else ins.on_conflict_do_nothing(index_elements=list(conflict))
         )
-        conn.execute(stmt, group)
+        _execute_many(conn, stmt, table, shape, [tuple(r[c] for c in shape) for r in group])
+
+
+def _execute_many(conn: Connection, stmt: Any, table: Table, columns: Sequence[str],
+                  rows: Sequence[Sequence[Any]]) -> None:
+    """executemany of ``stmt`` over ``rows`` (tuples in ``columns`` order), straight to the driver.
+
+    The values still go through each column type's own bind processing (UTC timestamps, JSON), so what is stored
+    is exactly what ``conn.execute(stmt, dicts)`` would store; what is skipped is SQLAlchemy's per-row parameter
+    bookkeeping, which cost more than the database's own work on a full sync. A bulk write repeats the same
+    timestamp in every row, so each column remembers its last conversion.
+    """
+    if not rows:
+        return
+    compiled = stmt.compile(dialect=conn.dialect, column_keys=list(columns))
+    procs = [table.c[c].type.dialect_impl(conn.dialect).bind_processor(conn.dialect) for c in columns]
+    converted = list(zip(*rows, strict=True))
+    for i, proc in enumerate(procs):
+        if proc is not None:
+            try:
+                converted[i] = _convert_column(converted[i], proc)
+            except (TypeError, ValueError) as e:      # as conn.execute reports a value its type refuses
+                raise StatementError(str(e), str(compiled), None, e) from e
+    tuples = list(zip(*converted, strict=True))
+    if compiled.positional:
+        order = [list(columns).index(name) for name in compiled.positiontup or ()]
+        params: list[Any] = tuples if order == list(range(len(columns))) else [
+            tuple(t[i] for i in order) for t in tuples]
+    else:
+        params = [dict(zip(columns, t, strict=True)) for t in tuples]
+    conn.exec_driver_sql(str(compiled), params)
+
+
+def _convert_column(values: Sequence[Any], proc: Any) -> list[Any]:
+    out: list[Any] = []
+    last_in: Any = object()
+    last_out: Any = None
+    for v in values:
+        if v is None:
+            out.append(None)
+            continue
+        if v is not last_in:
+            last_in, last_out = v, proc(v)
+        out.append(last_out)
+    return out
 
 
 # --- writers -------------------------------------------------------------------------------------------------
@@ -131,8 +176,9 @@ def append_journal(conn: Connection, rows: Iterable[Mapping[str, Any]]) -> int:
     t = models.journal
     cols = [c.name for c in t.columns if c.name != "id"]
     n = 0
+    stmt = t.insert()
     for chunk in _chunks(rows, CHUNK):
-        conn.execute(t.insert(), [{c: r.get(c) for c in cols} for r in chunk])
+        _execute_many(conn, stmt, t, cols, [tuple(r.get(c) for c in cols) for r in chunk])
         n += len(chunk)
     return n
 
