@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lxml import etree
 
@@ -37,6 +37,9 @@ from .changes import ChangeQueue
 from .population import SimUser, generate, pkid_from
 from .sqlquery import SqlError
 from .sqlquery import parse as parse_sql
+
+if TYPE_CHECKING:
+    from .tlsgen import ServerCert
 
 SERVED_VERSIONS = ("11.5", "12.0", "12.5", "14.0", "15.0")
 FAULT_KINDS = ("503", "memory", "too_large", "slow", "drop", "malformed", "html500", "401", "404", "dtd", "fault")
@@ -95,12 +98,14 @@ class Simulator:
     ``response_limit`` is CUCM's 8 MB cap (lower it to provoke "Query request too large" with few users).
     ``evict_fault``: a listChange from an evicted change id faults (CUCM's documented behaviour); False answers
     with the queue info instead, leaving the client to notice ``firstChangeId`` > its start id.
+    ``cert`` (with ``tls``): what the served certificate says (default: valid, for 127.0.0.1 and localhost).
     """
 
     def __init__(self, users: int, seed: int = 1, tls: bool = False, username: str = "axl",
                  password: str | None = None, port: int = 0, *, response_limit: int = 8 * 1024 * 1024,
                  queue_capacity: int = 100_000, change_page: int = 1000, record: bool = False,
-                 versions: tuple[str, ...] = SERVED_VERSIONS, evict_fault: bool = True) -> None:
+                 versions: tuple[str, ...] = SERVED_VERSIONS, evict_fault: bool = True,
+                 cert: ServerCert | None = None) -> None:
         self.username = username
         self.password = password if password is not None else secrets.token_urlsafe(12)
         self.tls = tls
@@ -130,13 +135,13 @@ class Simulator:
         self.ca_file: str | None = None
         self._ssl: ssl.SSLContext | None = None
         if tls:
-            from .tlsgen import make_ca_and_server
+            from .tlsgen import ServerCert, make_ca_and_server
 
             self._tmp = Path(tempfile.mkdtemp(prefix="axlsim-"))
-            ca, cert, key = make_ca_and_server(self._tmp)
+            ca, cert_file, key_file = make_ca_and_server(self._tmp, cert or ServerCert())
             self.ca_file = str(ca)
             self._ssl = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            self._ssl.load_cert_chain(cert, key)
+            self._ssl.load_cert_chain(cert_file, key_file)
         from .handler import AxlRequestHandler
 
         self._httpd = _Server(("127.0.0.1", port), AxlRequestHandler)

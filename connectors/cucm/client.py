@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import random
+import ssl
 import time
 import warnings
 from pathlib import Path
@@ -77,6 +78,25 @@ class _AxlTransport(Transport):
 def one_line(text: object, limit: int = 200) -> str:
     text = " ".join(str(text).split())
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def tls_problem(exc: BaseException) -> str:
+    """The certificate problem inside a requests ``SSLError`` (urllib3 nests the ``ssl`` error three deep, past the
+    length of one line), e.g. "certificate verify failed: certificate has expired"."""
+    seen: set[int] = set()
+    todo: list[BaseException] = [exc]
+    while todo:
+        e = todo.pop()
+        if id(e) in seen:
+            continue
+        seen.add(id(e))
+        if isinstance(e, ssl.SSLCertVerificationError):
+            return str(e.verify_message)
+        if isinstance(e, ssl.SSLError) and e.reason:
+            return f"handshake failed ({e.reason})"
+        todo += [x for x in (*e.args, getattr(e, "reason", None), e.__cause__, e.__context__)
+                 if isinstance(x, BaseException)]
+    return one_line(exc)
 
 
 class AxlClient:
@@ -176,7 +196,7 @@ class AxlClient:
         try:
             resp = getattr(self._service, op)(**kwargs)
         except requests.exceptions.SSLError as e:
-            raise AxlError(f"TLS verification failed: {one_line(e)}", kind="tls", temporary=False) from None
+            raise AxlError(f"TLS verification failed: {tls_problem(e)}", kind="tls", temporary=False) from None
         except requests.exceptions.Timeout:
             raise AxlError(f"{op}: no answer within {self.opts.timeout:g}s", kind="timeout", temporary=True) from None
         except requests.exceptions.ConnectionError as e:
