@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tests import secretscan
+
 SYNCD = shutil.which("syncd", path=str(Path(sys.executable).parent)) or "syncd"
 
 
@@ -30,6 +32,7 @@ class Command:
         return self.root / "syncd.toml"
 
     def write_secret(self, name: str, value: str) -> Path:
+        secretscan.register(value, f"secret file {name}")
         path = self.root / name
         path.write_text(value + "\n")
         path.chmod(0o600)
@@ -40,6 +43,8 @@ class Command:
         cmd = [SYNCD, "--config", str(self.config)] + (["--json"] if json_out else []) + list(args)
         proc = subprocess.run(cmd, cwd=self.root, capture_output=True, text=True, timeout=timeout,
                               env={**os.environ, "SYNCD_CONFIG": "", **(env or {})})
+        for stream, text in (("stdout", proc.stdout), ("stderr", proc.stderr)):
+            secretscan.feed(f"syncd {' '.join(args)}: {stream}", text)
         if check is not None and proc.returncode != check:
             raise AssertionError(f"{' '.join(args)} exited {proc.returncode}, expected {check}\n"
                                  f"stdout: {proc.stdout[-3000:]}\nstderr: {proc.stderr[-3000:]}")

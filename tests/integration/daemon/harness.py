@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 import httpx
 
+from tests import secretscan
 from tests.e2e.site import SYNCD, Command
 
 T = TypeVar("T")
@@ -92,6 +93,7 @@ class Daemon(Command):
         self.notify = NotifySocket()
         self.lines: list[str] = []
         self.proc: subprocess.Popen[str] | None = None
+        self._collectors: list[threading.Thread] = []
         self.base_url = ""
 
     def start(self) -> Daemon:
@@ -100,8 +102,10 @@ class Daemon(Command):
         self.proc = subprocess.Popen([SYNCD, "--config", str(self.config), "run"], cwd=self.root, env=env,
                                      stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      text=True)
-        for stream in (self.proc.stdout, self.proc.stderr):
-            threading.Thread(target=self._collect, args=(stream,), daemon=True).start()
+        self._collectors = [threading.Thread(target=self._collect, args=(stream,), daemon=True)
+                            for stream in (self.proc.stdout, self.proc.stderr)]
+        for t in self._collectors:
+            t.start()
         ready = wait_for("READY=1 on the notify socket", lambda: self.notify.find("READY", "1") or self._died())
         address = ready["STATUS"].split("API on ")[1].split(";")[0]
         self.base_url = address
@@ -143,7 +147,11 @@ class Daemon(Command):
         return self.proc.wait(timeout=timeout)
 
     def close(self) -> None:
+        """Kill the daemon if it still runs, and hand its whole log to the secret scan."""
         if self.proc is not None and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait(timeout=30)
+        for t in self._collectors:
+            t.join(timeout=10)
         self.notify.close()
+        secretscan.feed(f"syncd run log ({self.root.name})", "\n".join(self.lines))
