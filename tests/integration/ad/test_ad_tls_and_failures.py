@@ -4,21 +4,20 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import select
 import socket
+import ssl
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from connectors.ad import AdConnector, AdOptions
+from connectors.axlsim.tlsgen import Authority, ServerCert
 from connectors.records import SourceBatch
 from tests.integration.ad.conftest import options_for
-from tests.integration.samba.harness import SambaDC
+from tests.integration.samba.harness import TLS_NAME, SambaDC
 
 pytestmark = pytest.mark.samba
 
@@ -40,21 +39,9 @@ def assert_failed(batch: SourceBatch, *needles: str) -> None:
         assert needle in batch.error, batch.error
 
 
-def other_ca(path: Path) -> str:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Not the Samba CA")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
-            .not_valid_after(now + dt.timedelta(days=30))
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(key, hashes.SHA256()))
-    path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    return str(path)
-
-
 def test_wrong_ca_is_refused(samba_dc: SambaDC, tmp_path: Path) -> None:
-    assert_failed(read_once(options_for(samba_dc, ca_file=other_ca(tmp_path / "ca.pem"))), "TLS refused")
+    other = str(Authority("Not the Samba CA").write(tmp_path / "ca.pem"))
+    assert_failed(read_once(options_for(samba_dc, ca_file=other)), "TLS refused", "unable to get local issuer")
 
 
 def test_wrong_expected_name_is_refused(samba_dc: SambaDC) -> None:
@@ -106,14 +93,66 @@ def test_dropped_connection_is_reopened(samba_fresh: SambaDC) -> None:
         conn.close()
 
 
-class StopAfter:
-    """A TCP relay to the DC's LDAPS port that stops the DC once ``limit`` bytes of answers went through."""
+def relay_read(dc: SambaDC, tmp_path: Path, spec: ServerCert, *, trusted: bool = True,
+               tls_name: str | None = None) -> tuple[SourceBatch, Relay]:
+    """One read through a :class:`Relay` presenting a certificate for ``spec``, from a CA the connector trusts (or,
+    with ``trusted=False``, from another CA)."""
+    ca = Authority("relay test CA")
+    ca_file = (ca if trusted else Authority("another test CA")).write(tmp_path / "trusted-ca.pem")
+    with Relay(dc, cert=ca.issue(tmp_path, spec, stem="relay")) as relay:
+        batch = read_once(options_for(dc, urls=[relay.url], ca_file=str(ca_file), tls_name=tls_name))
+    return batch, relay
 
-    def __init__(self, dc: SambaDC, limit: int) -> None:
-        self.dc, self.limit, self.sent, self.stopped = dc, limit, 0, threading.Event()
+
+def test_the_relay_with_a_good_certificate_reads_everything(samba_dc: SambaDC, tmp_path: Path) -> None:
+    """The relay works, so the refusals below are the certificates' doing."""
+    batch, relay = relay_read(samba_dc, tmp_path, ServerCert())
+    assert batch.complete and batch.error is None and len(batch.records) == len(samba_dc.seed.users)
+    assert relay.handshakes >= 1 and relay.requests > 0 and relay.answers > 0
+
+
+@pytest.mark.parametrize(("spec", "trusted", "tls_name", "reason"), [
+    (ServerCert(expired=True), True, None, "certificate has expired"),
+    (ServerCert(names=("dc9.example.com",)), True, None, "does not match the expected name"),
+    (ServerCert(names=("dc9.example.com",)), True, TLS_NAME, "does not match the expected name"),
+    (ServerCert(), False, None, "unable to get local issuer certificate"),
+], ids=["expired", "other-host", "other-host-with-tls-name", "unknown-ca"])
+def test_the_relay_with_a_bad_certificate_is_refused(samba_dc: SambaDC, tmp_path: Path, spec: ServerCert,
+                                                     trusted: bool, tls_name: str | None, reason: str) -> None:
+    batch, relay = relay_read(samba_dc, tmp_path, spec, trusted=trusted, tls_name=tls_name)
+    assert_failed(batch, "TLS refused", reason)
+    assert relay.connections >= 1            # the connector reached the relay and refused what it saw...
+    assert relay.requests == 0               # ...before sending anything, the bind and its password included
+
+
+class Relay:
+    """A relay on a free 127.0.0.1 port to the DC's LDAPS port (636).
+
+    With ``cert`` (a certificate and key file the test made) it ends the client's TLS itself, presenting that
+    certificate, and speaks TLS again to the DC (Samba refuses a simple bind on its plain port): the connector sees
+    the test's certificate in front of Samba's directory. Both sides are held to TLS 1.2, whose records all carry
+    data once the handshake is done, so one thread per connection can wait on both sockets with select().
+    ``stop_after``: stop the DC once that many bytes of answers went through.
+    """
+
+    def __init__(self, dc: SambaDC, *, cert: tuple[Path, Path] | None = None, stop_after: int | None = None) -> None:
+        self.dc, self.stop_after, self.stopped = dc, stop_after, threading.Event()
+        self.connections = 0      # TCP connections accepted
+        self.handshakes = 0       # TLS handshakes with a client that accepted the certificate (with ``cert``)
+        self.requests = 0         # bytes from clients passed on to the DC
+        self.answers = 0          # bytes from the DC passed on to clients
+        self._tls: ssl.SSLContext | None = None
+        if cert is not None:
+            self._tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            self._tls.maximum_version = ssl.TLSVersion.TLSv1_2
+            self._tls.load_cert_chain(*cert)
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = self.listener.getsockname()[1]
         threading.Thread(target=self._accept, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"ldaps://127.0.0.1:{self.port}"
 
     def _accept(self) -> None:
         while True:
@@ -121,44 +160,81 @@ class StopAfter:
                 client, _ = self.listener.accept()
             except OSError:
                 return
-            try:
-                upstream = socket.create_connection(("127.0.0.1", 636), timeout=5)
-            except OSError:
-                client.close()
-                continue
-            threading.Thread(target=self._pump, args=(client, upstream, False), daemon=True).start()
-            threading.Thread(target=self._pump, args=(upstream, client, True), daemon=True).start()
+            self.connections += 1
+            threading.Thread(target=self._serve, args=(client,), daemon=True).start()
 
-    def _pump(self, src: socket.socket, dst: socket.socket, answers: bool) -> None:
+    def _serve(self, client: socket.socket) -> None:
         try:
-            while data := src.recv(65536):
-                dst.sendall(data)
-                if answers:
-                    self.sent += len(data)
-                    if self.sent >= self.limit and not self.stopped.is_set():
-                        self.stopped.set()
-                        self.dc.stop()     # Samba really stops, in the middle of the paged search
+            if self._tls is not None:
+                client = self._tls.wrap_socket(client, server_side=True)   # fails when the client refuses
+                self.handshakes += 1
+            upstream = self._upstream()
+        except OSError:                                                     # ssl.SSLError is an OSError
+            client.close()
+            return
+        self._pump(client, upstream)
+
+    def _upstream(self) -> socket.socket:
+        sock = socket.create_connection(("127.0.0.1", 636), timeout=5)
+        sock.settimeout(None)
+        if self._tls is None:
+            return sock
+        ctx = ssl.create_default_context(cafile=self.dc.ca_file)
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+        return ctx.wrap_socket(sock, server_hostname=self.dc.tls_name)
+
+    def _pump(self, client: socket.socket, upstream: socket.socket) -> None:
+        peer = {client: upstream, upstream: client}
+        try:
+            while True:
+                for src in select.select(list(peer), [], [])[0]:
+                    data = self._read(src)
+                    if not data:
+                        return
+                    peer[src].sendall(data)
+                    self._count(len(data), answers=src is upstream)
         except OSError:
             pass
         finally:
-            for s in (src, dst):
+            for s in peer:
                 with contextlib.suppress(OSError):
                     s.shutdown(socket.SHUT_RDWR)
                 s.close()
 
+    @staticmethod
+    def _read(src: socket.socket) -> bytes:
+        data = src.recv(65536)
+        while isinstance(src, ssl.SSLSocket) and src.pending():   # decrypted bytes select() cannot see
+            data += src.recv(src.pending())
+        return data
+
+    def _count(self, size: int, answers: bool) -> None:
+        if not answers:
+            self.requests += size
+            return
+        self.answers += size
+        if self.stop_after is not None and self.answers >= self.stop_after and not self.stopped.is_set():
+            self.stopped.set()
+            self.dc.stop()     # Samba really stops, in the middle of the paged search
+
     def close(self) -> None:
         self.listener.close()
 
+    def __enter__(self) -> Relay:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
 
 @pytest.fixture
-def relay(samba_fresh: SambaDC) -> Iterator[StopAfter]:
-    r = StopAfter(samba_fresh, limit=120_000)
-    yield r
-    r.close()
+def relay(samba_fresh: SambaDC) -> Iterator[Relay]:
+    with Relay(samba_fresh, stop_after=120_000) as r:
+        yield r
 
 
-def test_dc_stopped_mid_read_gives_an_incomplete_batch(samba_fresh: SambaDC, relay: StopAfter) -> None:
-    opts = options_for(samba_fresh, urls=[f"ldaps://127.0.0.1:{relay.port}"], page_size=50, receive_timeout=10.0)
+def test_dc_stopped_mid_read_gives_an_incomplete_batch(samba_fresh: SambaDC, relay: Relay) -> None:
+    opts = options_for(samba_fresh, urls=[relay.url], page_size=50, receive_timeout=10.0)
     batch = read_once(opts)
     assert relay.stopped.is_set(), "the read finished before the relay stopped the DC"
     assert_failed(batch, "connection failed")
