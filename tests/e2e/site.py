@@ -7,11 +7,23 @@ import os
 import shutil
 import subprocess
 import sys
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import psycopg
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+
+from syncd.config import load_config
+from syncd.ledger_store import verify
+from syncd.runtime import Runtime
+from syncd.store import models
 from tests import secretscan
+from tests.pgfixture import PG_DATABASE, PG_HOST, PG_PORT, _conninfo
 
 SYNCD = shutil.which("syncd", path=str(Path(sys.executable).parent)) or "syncd"
 
@@ -56,6 +68,21 @@ class Command:
     def people(self) -> dict[str, dict[str, Any]]:
         return {p["email"]: p for p in self.json("users", "list")}
 
+    @contextmanager
+    def store(self) -> Iterator[tuple[Connection, Runtime]]:
+        """A connection to the site's database in this process, for checks too many to run as CLI calls."""
+        rt = Runtime(config=load_config(str(self.config)), actor="cli:test")
+        try:
+            with rt.engine.connect() as conn:
+                yield conn, rt
+        finally:
+            rt.engine.dispose()
+
+    def inspect(self) -> tuple[list[str], dict[str, Any]]:
+        """What `db verify` finds wrong (in-process: the same function), and :func:`stored_state`."""
+        with self.store() as (conn, rt):
+            return verify(conn, rt.settings), stored_state(conn)
+
 
 @dataclass
 class Site(Command):
@@ -84,3 +111,81 @@ class Site(Command):
         with self.users_file.open("w") as fh:
             for row in self.rows.values():
                 fh.write(json.dumps(row) + "\n")
+
+
+def stored_state(conn: Connection) -> dict[str, Any]:
+    """Everything a sync writes except the times the run itself stamps (so that two runs of one plan compare equal):
+    people, licenses, meetings, source records, cursors, and the journal and runs as counts of their rows."""
+    p, lic, m, sr, cur, j, r = (models.people, models.licenses, models.meetings, models.source_records,
+                                models.cursors, models.journal, models.runs)
+    people = select(p.c.email, p.c.display_name, p.c.active, p.c.deleted, p.c.management, p.c.in_cucm, p.c.ad_guid,
+                    p.c.inactive_reason, p.c.last_hosted_at, p.c.first_grace_at)
+    licenses = select(p.c.email, lic.c.kind, lic.c.state, lic.c.management, lic.c.assigned_at, lic.c.expires_at,
+                      lic.c.demo_grant_id).join(p, p.c.id == lic.c.person_id)
+    meetings = select(m.c.meeting_id, p.c.email, m.c.started_at, m.c.ended_at).join(p, p.c.id == m.c.person_id)
+    records = select(sr.c.source, sr.c.source_key, sr.c.email_key, p.c.email, sr.c.active, sr.c.digest).outerjoin(
+        p, p.c.id == sr.c.person_id)
+    return {
+        "people": {row[0]: tuple(row[1:]) for row in conn.execute(people)},
+        "licenses": {row[0]: tuple(row[1:]) for row in conn.execute(licenses)},
+        "meetings": {row[0]: tuple(row[1:]) for row in conn.execute(meetings)},
+        "records": {(row[0], row[1]): tuple(row[2:]) for row in conn.execute(records)},
+        "cursors": dict(conn.execute(select(cur.c.source, cur.c.data)).tuples().all()),
+        "journal": Counter(conn.execute(select(j.c.person, j.c.event, j.c.source, j.c.rule, j.c.sentence)).tuples()),
+        "runs": Counter(conn.execute(select(r.c.actor, r.c.mode, r.c.result, r.c.exit_code)).tuples()),
+    }
+
+
+def pg_backends(role: str, application: str) -> list[tuple[int, str | None, str | None]]:
+    """The PostgreSQL sessions a process run with ``PGAPPNAME=application`` has open: (pid, state, backend_xid);
+    a backend_xid means the session is in a transaction that has written."""
+    with psycopg.connect(_conninfo(role), autocommit=True) as conn:
+        rows = conn.execute("SELECT pid, state, backend_xid::text FROM pg_stat_activity WHERE application_name = %s",
+                            (application,)).fetchall()
+    return [(int(pid), state, xid) for pid, state, xid in rows]
+
+
+def pg_schema_of(url: str) -> str:
+    """The schema in a test PostgreSQL URL (tests/pgfixture.py schema_url)."""
+    return url.rsplit("search_path%3D", 1)[1]
+
+
+@dataclass
+class Snapshot:
+    """A copy of the database at ``url``, kept in ``directory`` (SQLite) or in memory (a dump of the PostgreSQL
+    schema), to restore that database or to clone it into another one. ``pg_role`` (tests/pgfixture.py) is None
+    for SQLite."""
+
+    url: str
+    directory: Path
+    pg_role: str | None
+    dump: str = ""
+
+    def take(self) -> None:
+        if self.pg_role is None:
+            shutil.copyfile(self._sqlite_path(self.url), self.directory / "snapshot.db")
+            return
+        self.dump = subprocess.run(
+            ["pg_dump", "-h", PG_HOST, "-p", str(PG_PORT), "-U", self.pg_role, "-n", pg_schema_of(self.url),
+             "--no-owner", "--no-privileges", PG_DATABASE],
+            check=True, capture_output=True, text=True, timeout=120).stdout
+
+    def restore_into(self, url: str) -> None:
+        """Replace the database at ``url`` (the snapshot's own, or an empty one) with the snapshot."""
+        if self.pg_role is None:
+            target = self._sqlite_path(url)
+            for suffix in ("-journal", "-wal", "-shm"):
+                Path(str(target) + suffix).unlink(missing_ok=True)
+            shutil.copyfile(self.directory / "snapshot.db", target)
+            return
+        schema = pg_schema_of(url)
+        with psycopg.connect(_conninfo(self.pg_role), autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        subprocess.run(["psql", "-q", "-v", "ON_ERROR_STOP=1", "-h", PG_HOST, "-p", str(PG_PORT),
+                        "-U", self.pg_role, "-d", PG_DATABASE],
+                       input=self.dump.replace(pg_schema_of(self.url), schema),
+                       check=True, capture_output=True, text=True, timeout=120)
+
+    @staticmethod
+    def _sqlite_path(url: str) -> Path:
+        return Path(url.removeprefix("sqlite:///"))
