@@ -9,7 +9,7 @@ SQLite the write transaction (BEGIN IMMEDIATE) already serialises them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -173,9 +173,7 @@ def journal_rows(decision: Decision, run_id: str | None, actor: str, subject: st
         "rule": decision.rule if decision.rule != "-" else None, "sentence": sentence,
         "before": _row_dict(change.before) if change and change.before else None,
         "after": _row_dict(change.after) if change else None,
-        # A person's creation is bookkeeping with no license effect; its row's `after` says all the AddPerson
-        # decision would (see replay_journal), and skipping the encoding matters on a 400,000-person first sync.
-        "decision": None if change is not None and change.kind == "created" else decision_to_dict(decision),
+        "decision": decision_to_dict(decision),
     }]
     others: dict[str, list[Any]] = {}
     for a in decision.actions:
@@ -221,38 +219,55 @@ class Effects:
 
 
 def apply_plan(conn: Connection, rt: Runtime, plan: Plan, run_id: str, now: datetime) -> Effects:
-    """Apply a plan inside the caller's transaction: people, source facts, cursors, decisions, journal."""
+    """Apply a plan inside the caller's transaction: people, source facts, cursors, decisions, journal.
+
+    A person's creation has no license effect (R-rules: AddPerson only records the person), so created people
+    skip the policy engine: their journal row carries the state that a replay turns into AddPerson. That keeps a
+    400,000-person first sync to a few bulk writes, its journal streamed in chunks rather than held in memory.
+    """
     lock_ledger(conn)
-    subjects = [c.email for c in plan.changes if c.kind != "created"]
-    ledger, ids = load_ledger(conn, subjects)
+    decided = [c for c in plan.changes if c.kind != "created"]
+    ledger, ids = load_ledger(conn, [c.email for c in decided])
     start = ledger
     relevant = ledger.relevant_keys()
     effects = Effects()
-    journal: list[dict[str, Any]] = []
-    for c in plan.changes:
+    rows_of: dict[str, list[dict[str, Any]]] = {}
+    for c in decided:
         events = _events_for(c)
         if not events:     # an update that is not a management change: journal the person change alone
-            journal.append({"run_id": run_id, "at": now, "actor": rt.actor, "person": c.email, "event": c.kind,
-                            "source": c.source, "sentence": c.sentence, "before": _row_dict(c.before),
-                            "after": _row_dict(c.after)})
+            rows_of[c.email] = [{"run_id": run_id, "at": now, "actor": rt.actor, "person": c.email,
+                                 "event": c.kind, "source": c.source, "sentence": c.sentence,
+                                 "before": _row_dict(c.before), "after": _row_dict(c.after)}]
             continue
         # A person who holds no license, hosts no meeting and has no grace window cannot change anyone else's
         # license: decide on a ledger of that person alone (cheap), and keep the shared ledger for the others.
         alone = c.email not in relevant
         own = Ledger(ledger.purchases, ledger.demo_grants, ledger.trial,
                      {c.email: ledger.people[c.email]} if c.email in ledger.people else {}, {}) if alone else ledger
+        rows = rows_of[c.email] = []
         for i, ev in enumerate(events):
             d = decide(own, ev, rt.settings, now)
             own = apply(own, d)
-            journal.extend(journal_rows(d, run_id, rt.actor, c.email, c.source, c if i == 0 else None))
+            rows.extend(journal_rows(d, run_id, rt.actor, c.email, c.source, c if i == 0 else None))
             _count(effects, d)
         if not alone:
             ledger = own
-    ids.update(repo.write_people(conn, plan.changes, now))
+    ids.update(repo.write_people(conn, plan.changes, now, ids_for=rows_of.keys()))
     repo.write_sources(conn, plan.sources, run_id, now)
     save_ledger(conn, start, ledger, ids, now, rt.actor)
-    bulk.append_journal(conn, journal)
+    bulk.append_journal(conn, _plan_journal(plan.changes, rows_of, run_id, rt.actor, now))
     return effects
+
+
+def _plan_journal(changes: Sequence[Change], rows_of: dict[str, list[dict[str, Any]]], run_id: str, actor: str,
+                  now: datetime) -> Iterator[dict[str, Any]]:
+    """The plan's journal rows in plan order, a created person's row made only when it is written."""
+    for c in changes:
+        if c.kind == "created":
+            yield {"run_id": run_id, "at": now, "actor": actor, "person": c.email, "event": "created",
+                   "source": c.source, "sentence": c.sentence, "after": _row_dict(c.after)}
+        else:
+            yield from rows_of[c.email]
 
 
 def _count(effects: Effects, d: Decision) -> None:

@@ -14,11 +14,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from connectors.records import SourceBatch
-
 from . import errors, ledger_store, repo, safety
 from .logging import bind_run, get_logger
-from .reconcile import Plan, SourceSpec, plan
+from .reconcile import Plan, SourceFacts, SourceSpec, plan, source_facts
 from .runtime import Runtime
 from .store import bulk
 from .store.db import begin_write
@@ -74,8 +72,9 @@ class SyncReport:
 
 
 def _read_all(rt: Runtime, names: Sequence[str] | None, full: bool, cursors: dict[str, Any],
-              now: datetime) -> dict[str, SourceBatch]:
-    batches: dict[str, SourceBatch] = {}
+              now: datetime) -> dict[str, SourceFacts]:
+    """Read every source; each batch becomes facts at once, so a source's records never outlive its read."""
+    batches: dict[str, SourceFacts] = {}
     for conn in rt.connectors(names):
         started = time.monotonic()
         try:
@@ -86,7 +85,8 @@ def _read_all(rt: Runtime, names: Sequence[str] | None, full: bool, cursors: dic
         level("source read", source=conn.name, complete=batch.complete, full=batch.full,
               records=len(batch.records), error=batch.error, notes=batch.notes,
               seconds=round(time.monotonic() - started, 3))
-        batches[conn.name] = batch
+        batches[conn.name] = source_facts(batch)
+        del batch
     return batches
 
 

@@ -8,7 +8,7 @@ No I/O: the pipeline loads the stored state, and applies or prints the plan.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -40,8 +40,12 @@ class Change:
     email: str
     before: PersonRow | None
     after: PersonRow
-    sentence: str
     source: str | None = None       # the source whose facts caused it
+
+    @property
+    def sentence(self) -> str:
+        """What the change does, for an administrator (made when asked: a first sync has 400,000 of them)."""
+        return _sentence(self.kind, self.before, self.after, self.source)
 
     @property
     def management_changed(self) -> bool:
@@ -114,6 +118,29 @@ class Plan:
                 "skipped_no_email": self.skipped_no_email, "conflicts": len(self.conflicts)}
 
 
+@dataclass(slots=True)
+class SourceFacts:
+    """A source batch with its records turned into facts, so that the records can be dropped at once."""
+
+    name: str
+    complete: bool
+    full: bool
+    records: int
+    error: str | None
+    cursor: dict[str, Any] | None
+    notes: list[str]
+    facts: list[Fact]
+    removed: list[str]              # keys of CUCM users an incremental read reports deleted
+    skipped_no_email: int
+
+
+def source_facts(batch: SourceBatch) -> SourceFacts:
+    """The facts of a batch (only a complete batch's facts are ever used, so an incomplete one keeps none)."""
+    facts, removed, no_email = _facts_of(batch) if batch.complete else ([], [], 0)
+    return SourceFacts(batch.source, batch.complete, batch.full, len(batch.records), batch.error, batch.cursor,
+                       list(batch.notes), facts, removed, no_email)
+
+
 def _facts_of(batch: SourceBatch) -> tuple[list[Fact], list[str], int]:
     """Facts of a batch's records, keys of removed CUCM users, and the count of CUCM records without e-mail."""
     facts: list[Fact] = []
@@ -134,19 +161,20 @@ def _facts_of(batch: SourceBatch) -> tuple[list[Fact], list[str], int]:
 
 
 def merge_source(
-    spec: SourceSpec, batch: SourceBatch | None, stored: Mapping[str, Fact]
+    spec: SourceSpec, batch: SourceBatch | SourceFacts | None, stored: Mapping[str, Fact]
 ) -> tuple[dict[str, Fact], SourceOutcome]:
     """The source's facts after this batch, and what changed. An incomplete or missing batch changes nothing."""
     if batch is None:
         return dict(stored), SourceOutcome(spec.name, spec.type, True, False, 0, None, None, [], used=False)
-    outcome = SourceOutcome(spec.name, spec.type, batch.complete, batch.full, len(batch.records), batch.error,
-                            batch.cursor if batch.complete else None, list(batch.notes))
-    if not batch.complete:
+    read = batch if isinstance(batch, SourceFacts) else source_facts(batch)
+    outcome = SourceOutcome(spec.name, spec.type, read.complete, read.full, read.records, read.error,
+                            read.cursor if read.complete else None, list(read.notes))
+    if not read.complete:
         return dict(stored), outcome
-    facts, removed, no_email = _facts_of(batch)
-    outcome.skipped_no_email = no_email
+    facts, removed = read.facts, read.removed
+    outcome.skipped_no_email = read.skipped_no_email
     outcome.used = True
-    if batch.full:
+    if read.full:
         merged: dict[str, Fact] = {f.key: f for f in facts}
         outcome.deletes = [k for k in stored if k not in merged]
     else:
@@ -231,7 +259,7 @@ def _sentence(kind: str, before: PersonRow | None, after: PersonRow, source: str
 
 def plan(
     specs: Sequence[SourceSpec],
-    batches: Mapping[str, SourceBatch],
+    batches: Mapping[str, SourceBatch | SourceFacts],
     stored_people: Mapping[str, PersonRow],
     stored_facts: Mapping[str, Mapping[str, Fact]],
     now: datetime,
@@ -254,25 +282,33 @@ def plan(
         if spec.name in batches:
             outcomes.append(outcome)
 
-    # CUCM facts by person, and duplicate e-mails within one source.
-    cucm_by_email: dict[str, list[tuple[str, CucmFact]]] = defaultdict(list)
+    # CUCM facts by person, and duplicate e-mails within one source. Most people have one CUCM record: they
+    # take one dict entry, and only the few with several records a list.
+    cucm_one: dict[str, tuple[str, CucmFact]] = {}
+    cucm_more: dict[str, list[tuple[str, CucmFact]]] = {}
     conflicts: set[str] = set()
     details: list[str] = []
     for spec in specs:
         if spec.type != "cucm":
             continue
-        counts: Counter[str] = Counter()
+        shared: dict[str, None] = {}
         for f in merged[spec.name].values():
             assert isinstance(f, CucmFact)
-            if f.email is None:
+            email = f.email
+            if email is None:
                 continue
-            counts[f.email] += 1
-            cucm_by_email[f.email].append((spec.name, f))
-        for email, n in counts.items():
-            if n > 1:
-                conflicts.add(email)
-                users = sorted(f.userid for s, f in cucm_by_email[email] if s == spec.name)
-                details.append(f"{email}: {n} users in {spec.name} share it ({', '.join(users)})")
+            first = cucm_one.get(email)
+            if first is None:
+                cucm_one[email] = (spec.name, f)
+                continue
+            more = cucm_more.setdefault(email, [first])
+            if any(s == spec.name for s, _ in more):
+                shared[email] = None
+            more.append((spec.name, f))
+        for email in shared:
+            conflicts.add(email)
+            users = sorted(f.userid for s, f in cucm_more[email] if s == spec.name)
+            details.append(f"{email}: {len(users)} users in {spec.name} share it ({', '.join(users)})")
     indexes = [_ad_index(s, merged[s.name]) for s in specs if s.type == "ad"]
     for ix in indexes:
         for email in sorted(ix.email_conflicts):
@@ -282,7 +318,7 @@ def plan(
     cucm_sources = [s.name for s in specs if s.type == "cucm"]
     changes: list[Change] = []
     matched_guids: set[str] = set()
-    emails = set(stored_people) | set(cucm_by_email)
+    emails = set(stored_people) | set(cucm_one)
     if not require_cucm:
         for ix in indexes:
             emails |= set(ix.by_email)
@@ -290,9 +326,8 @@ def plan(
         before = stored_people.get(email)
         if email in conflicts:
             continue
-        after, source, guid = _desired(
-            email, before, cucm_by_email.get(email, []), indexes, now, require_cucm, cucm_sources
-        )
+        cucm = cucm_more.get(email) or ([cucm_one[email]] if email in cucm_one else [])
+        after, source, guid = _desired(email, before, cucm, indexes, now, require_cucm, cucm_sources)
         if guid is not None:
             matched_guids.add(guid)
         if after is None:
@@ -305,7 +340,7 @@ def plan(
             kind = "updated"
         else:
             continue
-        changes.append(Change(kind, email, before, after, _sentence(kind, before, after, source), source))
+        changes.append(Change(kind, email, before, after, source))
 
     ad_only = sum(
         1 for ix in indexes for f in ix.facts.values() if not f.deleted and f.key not in matched_guids
@@ -315,6 +350,12 @@ def plan(
         for g in lookalike_groups(emails)
     ]
     return Plan(changes, outcomes, sorted(conflicts), details, ad_only, warnings)
+
+
+@functools.lru_cache(maxsize=64)
+def _cucm_inactive(status: int, source: str) -> str:
+    """One shared string per (status, source): a third of 400,000 people may carry it."""
+    return f"CUCM status {status} (Inactive LDAP Synchronized User) in {source}"
 
 
 def _desired(
@@ -339,7 +380,7 @@ def _desired(
         active_rec = next(((s, f) for s, f in cucm if f.active), None)
         if active_rec is None:
             source = cucm[0][0]
-            reason = f"CUCM status {cucm[0][1].status} (Inactive LDAP Synchronized User) in {source}"
+            reason = _cucm_inactive(cucm[0][1].status, source)
     elif require_cucm:
         reason, deleted = "removed from CUCM", True
         source = cucm_sources[0] if len(cucm_sources) == 1 else None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -55,9 +55,10 @@ def person_row(c: Change, now: datetime) -> dict[str, Any]:
     return row
 
 
-def write_people(conn: Connection, changes: Sequence[Change], now: datetime) -> dict[str, int]:
-    """Upsert the changed people; returns {email: id}."""
-    return bulk.upsert_people(conn, (person_row(c, now) for c in changes))
+def write_people(conn: Connection, changes: Sequence[Change], now: datetime,
+                 ids_for: Collection[str] | None = None) -> dict[str, int]:
+    """Upsert the changed people; returns {email: id} of those in ``ids_for`` (None: of all)."""
+    return bulk.upsert_people(conn, (person_row(c, now) for c in changes), ids_for=ids_for)
 
 
 def write_sources(conn: Connection, outcomes: Sequence[SourceOutcome], run_id: str, now: datetime) -> None:

@@ -10,7 +10,7 @@ There is deliberately no helper that updates or deletes journal rows: the journa
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from itertools import islice
 from typing import Any, NamedTuple
@@ -124,8 +124,10 @@ def _convert_column(values: Sequence[Any], proc: Any) -> list[Any]:
 # --- writers -------------------------------------------------------------------------------------------------
 
 
-def upsert_people(conn: Connection, rows: Iterable[Mapping[str, Any]]) -> dict[str, int]:
-    """Insert or update people keyed by ``email``; returns ``{email: id}`` of every row written.
+def upsert_people(conn: Connection, rows: Iterable[Mapping[str, Any]],
+                  ids_for: Collection[str] | None = None) -> dict[str, int]:
+    """Insert or update people keyed by ``email``; returns ``{email: id}`` of every row written (or of those
+    whose e-mail is in ``ids_for``: a first sync needs no id of the 400,000 people it creates).
 
     Each row holds ``email`` and the columns to set (see :class:`~syncd.store.models.Person`; a new person needs
     every non-null column). ``created_at`` is kept from the first insert; ``id`` is never changed.
@@ -134,7 +136,8 @@ def upsert_people(conn: Connection, rows: Iterable[Mapping[str, Any]]) -> dict[s
     ids: dict[str, int] = {}
     for chunk in _chunks(rows, CHUNK):
         _upsert(conn, t, chunk, ("email",), keep=("created_at", "id"))
-        for emails in _chunks((r["email"] for r in chunk), IN_CHUNK):
+        wanted = (r["email"] for r in chunk if ids_for is None or r["email"] in ids_for)
+        for emails in _chunks(wanted, IN_CHUNK):
             ids.update(conn.execute(select(t.c.email, t.c.id).where(t.c.email.in_(emails))).tuples().all())
     return ids
 
