@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.engine import Connection, Engine
 
 from policy import (
     Decision,
@@ -70,9 +74,41 @@ def _known(conn: Any, raw: str) -> str:
     return key
 
 
+_write_locks: dict[int, threading.Lock] = {}
+_write_locks_guard = threading.Lock()
+
+
+@contextmanager
+def _ledger_write(engine: Engine) -> Iterator[Connection]:
+    """One ledger write transaction; the threads of one process (the API's workers) take turns on a lock first.
+
+    Without it, concurrent API requests on SQLite meet in ``BEGIN IMMEDIATE`` and wait in SQLite's busy handler,
+    which polls with sleeps of up to 100 ms: under sustained load an unlucky request waited seconds while others
+    went ahead (tests/bench/bench_api.py). A lock wakes the next writer as soon as the last one is done. Other
+    processes (a CLI command, a sync) are still serialised by the database itself.
+    """
+    with _write_locks_guard:
+        lock = _write_locks.setdefault(id(engine), threading.Lock())
+    with lock, begin_write(engine) as conn:
+        yield conn
+
+
+class MeetingIdUsed(errors.UserError):
+    """A host request with the id of a meeting that has ended: the meetings table keeps every id, once."""
+
+    exit_code = errors.HOST_REFUSED
+
+    def __init__(self, meeting_id: str) -> None:
+        super().__init__(f"meeting id {meeting_id} belongs to a meeting that has ended; start it with a new id")
+        self.meeting_id = meeting_id
+
+
 def _one(rt: Runtime, event: Any, subjects: tuple[str, ...] = (), now: datetime | None = None,
-         meeting_id: str | None = None) -> Outcome:
-    with begin_write(rt.engine) as conn:
+         meeting_id: str | None = None, check: Callable[[Connection], None] | None = None) -> Outcome:
+    """Decide ``event`` and save it in one write transaction, after ``check`` (which may raise) in that transaction."""
+    with _ledger_write(rt.engine) as conn:
+        if check is not None:
+            check(conn)
         d, after = decide_and_save(conn, rt, event, subjects, now or datetime.now(UTC))
     return Outcome(d, after, meeting_id)
 
@@ -109,7 +145,13 @@ def start_meeting(rt: Runtime, email: str, meeting_id: str | None, now: datetime
     with rt.engine.connect() as conn:
         key = _known(conn, email)
     mid = meeting_id or f"m-{uuid.uuid4().hex[:12]}"
-    return _one(rt, HostRequest(key, mid), (key,), now=now, meeting_id=mid)
+
+    def not_ended(conn: Connection) -> None:
+        m = models.meetings
+        if conn.execute(select(m.c.meeting_id).where(m.c.meeting_id == mid, m.c.ended_at.is_not(None))).first():
+            raise MeetingIdUsed(mid)
+
+    return _one(rt, HostRequest(key, mid), (key,), now=now, meeting_id=mid, check=not_ended)
 
 
 def end_meeting(rt: Runtime, meeting_id: str, now: datetime | None = None) -> Outcome:

@@ -164,7 +164,11 @@ def create_app(service: Service) -> Starlette:
         body = await _json_body(request, {"host", "meeting_id"})
         host = _required_text(body, "host")
         mid = _optional_text(body, "meeting_id")
-        outcome = await run_in_threadpool(admin.start_meeting, service.api_runtime, host, mid)
+        try:
+            outcome = await run_in_threadpool(admin.start_meeting, service.api_runtime, host, mid)
+        except admin.MeetingIdUsed as e:
+            return _error(409, "meeting_id_in_use", str(e), meeting_id=e.meeting_id, granted=False,
+                          reason="meeting_id_in_use")
         return JSONResponse(outcome.to_dict(), status_code=201 if outcome.ok else 409)
 
     async def meeting_end(request: Request) -> Response:

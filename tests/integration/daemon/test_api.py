@@ -89,6 +89,8 @@ def test_meetings_over_http(db_url: str, start_daemon: Callable[..., Daemon]):
         ended = api.delete(f"/api/v1/meetings/{holder['meeting_id']}")
         assert ended.status_code == 200 and ended.json()["meeting_id"] == holder["meeting_id"]
         assert api.delete(f"/api/v1/meetings/{holder['meeting_id']}").status_code == 404
+        reused = api.post("/api/v1/meetings", json={"host": who, "meeting_id": holder["meeting_id"]})
+        assert reused.status_code == 409 and reused.json()["error"] == "meeting_id_in_use", reused.text
         assert api.get("/api/v1/licenses").json()["open_meetings"] == 11
 
         sync = api.post("/api/v1/sync", json={"full": False})
