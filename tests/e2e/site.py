@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -83,6 +84,16 @@ class Command:
         with self.store() as (conn, rt):
             return verify(conn, rt.settings), stored_state(conn)
 
+    def digest(self) -> str:
+        """A digest of every row of every table, as the driver returns them: equal digests, equal databases."""
+        h = hashlib.blake2b()
+        with self.store() as (conn, _):
+            for table in models.metadata.sorted_tables:
+                order = ", ".join(c.name for c in table.primary_key.columns)
+                for row in conn.exec_driver_sql(f"SELECT * FROM {table.name} ORDER BY {order}"):
+                    h.update(repr(tuple(row)).encode())
+        return h.hexdigest()
+
 
 @dataclass
 class Site(Command):
@@ -122,7 +133,8 @@ def stored_state(conn: Connection) -> dict[str, Any]:
                     p.c.inactive_reason, p.c.last_hosted_at, p.c.first_grace_at)
     licenses = select(p.c.email, lic.c.kind, lic.c.state, lic.c.management, lic.c.assigned_at, lic.c.expires_at,
                       lic.c.demo_grant_id).join(p, p.c.id == lic.c.person_id)
-    meetings = select(m.c.meeting_id, p.c.email, m.c.started_at, m.c.ended_at).join(p, p.c.id == m.c.person_id)
+    meetings = select(m.c.meeting_id, p.c.email, m.c.started_at, m.c.ended_at.is_not(None)).join(
+        p, p.c.id == m.c.person_id)
     records = select(sr.c.source, sr.c.source_key, sr.c.email_key, p.c.email, sr.c.active, sr.c.digest).outerjoin(
         p, p.c.id == sr.c.person_id)
     return {
@@ -134,6 +146,19 @@ def stored_state(conn: Connection) -> dict[str, Any]:
         "journal": Counter(conn.execute(select(j.c.person, j.c.event, j.c.source, j.c.rule, j.c.sentence)).tuples()),
         "runs": Counter(conn.execute(select(r.c.actor, r.c.mode, r.c.result, r.c.exit_code)).tuples()),
     }
+
+
+def state_diff(got: dict[str, Any], want: dict[str, Any]) -> str:
+    """Where two :func:`stored_state` results differ: the parts, how many entries, and the first few."""
+    out = []
+    for part in sorted(set(got) | set(want)):
+        a, b = got.get(part, {}), want.get(part, {})
+        if a == b:
+            continue
+        keys = sorted((k for k in set(a) | set(b) if a.get(k) != b.get(k)), key=repr)
+        out.append(f"{part}: {len(keys)} differ, e.g. " + "; ".join(f"{k!r}: {a.get(k)!r} != {b.get(k)!r}"
+                                                                  for k in keys[:3]))
+    return " | ".join(out) or "no difference"
 
 
 def pg_backends(role: str, application: str) -> list[tuple[int, str | None, str | None]]:
