@@ -1,7 +1,8 @@
 """Benchmark: the daemon's meetings API under sustained load from a second process, idle and during syncs.
 
 Run: `.venv/bin/python tests/bench/bench_api.py [--users 20000] [--hosts 1000] [--seconds 60] [--connections 4]
-[--no-postgres]` (PostgreSQL: a fresh schema of database ``test`` on 127.0.0.1:5432, dropped afterwards).
+[--no-postgres] [--py-spy DIR]` (PostgreSQL: a fresh schema of database ``test`` on 127.0.0.1:5432, dropped
+afterwards; ``--py-spy DIR``: `py-spy record` of the daemon during each load, raw stacks in DIR/DB-CONDITION.txt).
 
 For each database: a full `syncd sync` of ``--users`` CUCM users from the AXL simulator, ``--hosts`` Permanent
 licenses purchased and reserved for as many active people (the functions `syncd licenses` calls), then the real
@@ -163,6 +164,7 @@ def load(d: Any, hosts_file: Path, args: argparse.Namespace, name: str) -> Resul
                            str(hosts_file), str(args.seconds), str(args.connections)], capture_output=True, text=True)
     if spy is not None:
         spy.wait()
+    print(f"{name}: load average {os.getloadavg()[0]:.1f} at the end ({os.cpu_count()} CPUs)", flush=True)
     if proc.returncode != 0 or proc.stderr:
         raise SystemExit(f"load client failed ({proc.returncode}): {proc.stderr[-3000:]}")
     got = json.loads(proc.stdout)
