@@ -221,9 +221,10 @@ def configure_logging(level: str | int = "INFO", fmt: str = "auto") -> None:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(levelno)
-    # Chatty libraries speak only at WARNING and above unless DEBUG was asked for.
-    for noisy in ("zeep", "urllib3", "requests", "sqlalchemy", "alembic", "ldap3"):
-        logging.getLogger(noisy).setLevel(logging.NOTSET if levelno <= logging.DEBUG else logging.WARNING)
+    # Chatty libraries speak only at WARNING and above unless DEBUG was asked for, and never below the configured
+    # level (psycopg sets its own logger to WARNING: a CLI command at ERROR must not print its warnings).
+    for noisy in ("zeep", "urllib3", "requests", "sqlalchemy", "alembic", "ldap3", "psycopg"):
+        logging.getLogger(noisy).setLevel(logging.NOTSET if levelno <= logging.DEBUG else max(levelno, logging.WARNING))
 
 
 def get_logger(name: str) -> Any:
