@@ -124,6 +124,28 @@ class Site(Command):
                 fh.write(json.dumps(row) + "\n")
 
 
+HOSTS = (3, 6, 9)      # users who host a meeting in prepare_large_change; all become status 2 in changed_rows
+
+
+def changed_rows(users: int) -> dict[int, dict[str, Any]]:
+    """The CUCM export of ``users`` users after a large change: a third deactivated (status 2), every 50th e-mail
+    changed."""
+    return {n: cucm_row(n, status=2 if n % 3 == 0 else 1, mail=f"u{n}.new@example.com" if n % 50 == 1 else "")
+            for n in range(1, users + 1)}
+
+
+def prepare_large_change(site: Site, users: int) -> None:
+    """A synced site of ``users`` people with 10 Permanent licenses bought and a meeting open for each of
+    :data:`HOSTS`, and a new export (:func:`changed_rows`) waiting: its run releases the hosts' licenses (R5)."""
+    site.write_config()
+    site.write_users({n: cucm_row(n) for n in range(1, users + 1)})
+    site.run("sync")
+    site.run("licenses", "purchase", "10")
+    for n in HOSTS:
+        assert site.json("meetings", "start", f"user{n}@example.com", "--meeting", f"m-{n}")["granted"] is True
+    site.write_users(changed_rows(users))
+
+
 def stored_state(conn: Connection) -> dict[str, Any]:
     """Everything a sync writes except the times the run itself stamps (so that two runs of one plan compare equal):
     people, licenses, meetings, source records, cursors, and the journal and runs as counts of their rows."""

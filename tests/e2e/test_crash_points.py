@@ -25,19 +25,20 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.site import SYNCD, Site, Snapshot, cucm_row, pg_backends, state_diff
+from tests.e2e.site import (
+    SYNCD,
+    Site,
+    Snapshot,
+    changed_rows,
+    cucm_row,
+    pg_backends,
+    prepare_large_change,
+    state_diff,
+)
 
 USERS = 20_000
-HOSTS = (3, 6, 9)                       # all become status 2 in the killed run: their licenses go by R5
 KILL_POINTS = 20
 SEED = 7
-
-
-def _target_rows() -> dict[int, dict[str, Any]]:
-    """A third deactivated (status 2), every 50th e-mail changed."""
-    return {n: cucm_row(n, status=2 if n % 3 == 0 else 1,
-                        mail=f"u{n}.new@example.com" if n % 50 == 1 else "")
-            for n in range(1, USERS + 1)}
 
 
 def _sync_command(site: Site) -> list[str]:
@@ -66,21 +67,10 @@ def _killed_run(site: Site, delay: float, pg_role: str | None, application: str)
     return code
 
 
-def _prepare(site: Site) -> None:
-    """A synced site with licenses bought, meetings open, and a new CUCM export that changes a third of it."""
-    site.write_config()
-    site.write_users({n: cucm_row(n) for n in range(1, USERS + 1)})
-    site.run("sync")
-    site.run("licenses", "purchase", "10")
-    for n in HOSTS:
-        assert site.json("meetings", "start", f"user{n}@example.com", "--meeting", f"m-{n}")["granted"] is True
-    site.write_users(_target_rows())
-
-
 def test_sigkill_at_random_points_leaves_before_or_after_and_the_next_run_converges(
         tmp_path: Path, db_url: str, ref_url: str, pg_role_or_none: str | None):
     site = Site(tmp_path, db_url)
-    _prepare(site)
+    prepare_large_change(site, USERS)
     snapshot = Snapshot(db_url, tmp_path, pg_role_or_none)
     snapshot.take()
     problems, before = site.inspect()
@@ -91,7 +81,7 @@ def test_sigkill_at_random_points_leaves_before_or_after_and_the_next_run_conver
     ref = Site(tmp_path / "ref", ref_url)
     ref.root.mkdir(exist_ok=True)
     ref.write_config()
-    ref.write_users(_target_rows())
+    ref.write_users(changed_rows(USERS))
     snapshot.restore_into(ref_url)
     assert ref.inspect()[1] == before
     started = time.monotonic()     # timed as the killed runs are started, output and all
