@@ -183,13 +183,13 @@ def state_diff(got: dict[str, Any], want: dict[str, Any]) -> str:
     return " | ".join(out) or "no difference"
 
 
-def pg_backends(role: str, application: str) -> list[tuple[int, str | None, str | None]]:
-    """The PostgreSQL sessions a process run with ``PGAPPNAME=application`` has open: (pid, state, backend_xid);
-    a backend_xid means the session is in a transaction that has written."""
+def pg_backends(role: str, application: str) -> list[tuple[int, str | None, str | None, str | None]]:
+    """The PostgreSQL sessions a process run with ``PGAPPNAME=application`` has open: (pid, state, backend_xid,
+    wait_event_type); a backend_xid means the session is in a transaction that has written."""
     with psycopg.connect(_conninfo(role), autocommit=True) as conn:
-        rows = conn.execute("SELECT pid, state, backend_xid::text FROM pg_stat_activity WHERE application_name = %s",
-                            (application,)).fetchall()
-    return [(int(pid), state, xid) for pid, state, xid in rows]
+        rows = conn.execute("SELECT pid, state, backend_xid::text, wait_event_type FROM pg_stat_activity "
+                            "WHERE application_name = %s", (application,)).fetchall()
+    return [(int(pid), state, xid, wait) for pid, state, xid, wait in rows]
 
 
 def pg_schema_of(url: str) -> str:
