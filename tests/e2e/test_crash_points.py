@@ -69,6 +69,7 @@ def _killed_run(site: Site, delay: float, pg_role: str | None, application: str)
 
 def test_sigkill_at_random_points_leaves_before_or_after_and_the_next_run_converges(
         tmp_path: Path, db_url: str, ref_url: str, pg_role_or_none: str | None):
+    test_started = time.monotonic()
     site = Site(tmp_path, db_url)
     prepare_large_change(site, USERS)
     snapshot = Snapshot(db_url, tmp_path, pg_role_or_none)
@@ -111,8 +112,8 @@ def test_sigkill_at_random_points_leaves_before_or_after_and_the_next_run_conver
         outcomes.append((round(delay, 2), code, "after"))
         snapshot.restore_into(db_url)     # start the next killed run from the prepared state again
     points_seconds = time.monotonic() - started
-    print(f"reference run {duration:.2f}s; {KILL_POINTS} kill points took {points_seconds:.1f}s; "
-          f"kills (delay, exit, state): {outcomes}")
+    print(f"reference run {duration:.2f}s; {KILL_POINTS} kill points took {points_seconds:.1f}s "
+          f"({time.monotonic() - test_started:.0f}s since the test started); kills (delay, exit, state): {outcomes}")
     assert any(code == -signal.SIGKILL for _, code, _ in outcomes), "no kill landed before a run ended"
 
     site.run("sync", "--allow-mass-deactivation")

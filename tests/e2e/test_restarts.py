@@ -184,7 +184,7 @@ def test_samba_stopped_mid_read_fails_cleanly_and_the_next_run_converges(
         problems, now = site.inspect()
         assert problems == []
         assert _from_ad(now) == _from_ad(before)          # no AD cursor moved, nothing from the partial read kept
-        changed = {k for k in before["people"] if now["people"].get(k) != before["people"][k]}
+        changed = {k for k in before["people"] | now["people"] if now["people"].get(k) != before["people"].get(k)}
         assert changed <= {f"{cucm_gone}@syncd.test"}, changed     # nobody deactivated because of AD
 
         healed = _ad_cucm_site(tmp_path, db_url, sim, dc).json("sync", "--full")
