@@ -131,10 +131,14 @@ def run_sync(
 def _run(rt: Runtime, report: SyncReport, specs: list[SourceSpec], mode: str, full: bool,
          sources: Sequence[str] | None, allow_mass_deactivation: bool, now: datetime) -> SyncReport:
     with rt.engine.connect() as conn:
-        stored = repo.load_state(conn, specs)
-    batches = _read_all(rt, sources, full, stored.cursors, now)
-    report.plan = p = plan(specs, batches, stored.people, stored.facts, now, rt.config.reconcile.require_cucm,
-                           stored.cursors)
+        cursors = bulk.load_cursors(conn)
+    reads = _read_all(rt, sources, full, cursors, now)
+    with rt.engine.connect() as conn:
+        stored = repo.load_state(conn, specs, reads, now)
+    report.plan = p = plan(specs, reads, stored.people, stored.facts, now, rt.config.reconcile.require_cucm,
+                           stored.cursors, stored.scope)
+    if stored.scope is not None:
+        p.ad_only = stored.ad_only
     refusal = None if allow_mass_deactivation else safety.check(
         p, stored.active_count, rt.config.safety.max_deactivations, rt.config.safety.max_deactivation_ratio)
     if refusal is not None:

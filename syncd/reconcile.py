@@ -9,7 +9,7 @@ No I/O: the pipeline loads the stored state, and applies or prints the plan.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -212,7 +212,9 @@ def _ad_index(spec: SourceSpec, facts: Mapping[str, Fact]) -> _AdIndex:
             if f.email in by_email:
                 conflicts.add(f.email)
             by_email[f.email] = f
-        if f.sam and (f.sam not in by_sam or by_sam[f.sam].deleted):
+        # One sAMAccountName on several accounts (a tombstone beside its successor): the live one, then the
+        # lowest GUID, so the match does not depend on the order the facts were read in.
+        if f.sam and ((cur := by_sam.get(f.sam)) is None or (cur.deleted, cur.key) > (f.deleted, f.key)):
             by_sam[f.sam] = f
     return _AdIndex(spec, ad_facts, by_email, by_sam, conflicts)
 
@@ -265,12 +267,15 @@ def plan(
     now: datetime,
     require_cucm: bool = True,
     stored_cursors: Mapping[str, Any] | None = None,
+    scope: Collection[str] | None = None,
 ) -> Plan:
     """Work out every person's desired state and the changes from the stored state.
 
     ``specs`` lists every configured source (config order); ``batches`` holds this run's reads by source name
     (a source not read this run keeps its stored facts); ``stored_facts`` the facts kept from earlier runs;
-    ``stored_cursors`` the cursors stored now (a batch cursor equal to it is no pending change).
+    ``stored_cursors`` the cursors stored now (a batch cursor equal to it is no pending change). With ``scope``
+    (an incremental run), only those e-mail keys are planned: the stored people and facts given are those that
+    bear on them, and ``ad_only`` and the look-alike warnings then speak of the scope alone.
     """
     merged: dict[str, dict[str, Fact]] = {}
     outcomes: list[SourceOutcome] = []
@@ -322,6 +327,8 @@ def plan(
     if not require_cucm:
         for ix in indexes:
             emails |= set(ix.by_email)
+    if scope is not None:
+        emails &= set(scope)
     for email in sorted(emails):
         before = stored_people.get(email)
         if email in conflicts:

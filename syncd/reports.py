@@ -153,8 +153,9 @@ def explain(rt: Runtime, email: str, at: datetime) -> dict[str, Any]:
         state = ledger.people[person.email]
         if abs((at - datetime.now(at.tzinfo)).total_seconds()) > 60:
             # Judge the directory at T too (AD accountExpires), as a sync at T would.
-            stored = load_state(conn, rt.source_specs())
-            p = plan(rt.source_specs(), {}, stored.people, stored.facts, at, rt.config.reconcile.require_cucm)
+            stored = load_state(conn, rt.source_specs(), {}, at, also=[person.email])
+            p = plan(rt.source_specs(), {}, stored.people, stored.facts, at, rt.config.reconcile.require_cucm,
+                     scope=stored.scope)
             change = next((c for c in p.changes if c.email == person.email), None)
             if change is not None and change.before is not None and change.before.active != change.after.active:
                 facts.append(f"at {at.isoformat()} the directory says: "

@@ -59,6 +59,7 @@ class SourceRecord(Base):
     """What syncd keeps of one record of one source (the reconciler's *fact*), with a digest of it."""
 
     __tablename__ = "source_records"
+    __table_args__ = (Index("ix_source_records_source_email_key", "source", "email_key"),)
 
     source: Mapped[str] = mapped_column(String(SOURCE), primary_key=True)
     source_key: Mapped[str] = mapped_column(String(KEY), primary_key=True)
