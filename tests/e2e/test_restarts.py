@@ -197,8 +197,12 @@ def test_samba_stopped_mid_read_fails_cleanly_and_the_next_run_converges(
     _, after = ref.inspect()
     assert problems == []
     assert not any(now["people"][f"{sam}@syncd.test"][1] for sam in eligible[:3])
-    # The failed run is recorded (partial, exit 69); everything else is what one uninterrupted run gives.
+    # The failed run is recorded (partial, exit 69), and an AD cursor holds the DC's cookie and the time of its read;
+    # everything else is what one uninterrupted run gives.
     extra = now["runs"] - after["runs"]
     assert sum(extra.values()) == 1 and next(iter(extra))[1:] == ("apply", "partial", 69), extra
-    now.pop("runs"), after.pop("runs")
+    assert now["cursors"].keys() == after["cursors"].keys() == {"ad", "cucm"}
+    assert now["cursors"]["cucm"] == after["cursors"]["cucm"]
+    for state in (now, after):
+        del state["runs"], state["cursors"]
     assert now == after, state_diff(now, after)
