@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import threading
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection
 
 from policy import (
     Decision,
@@ -74,25 +72,6 @@ def _known(conn: Any, raw: str) -> str:
     return key
 
 
-_write_locks: dict[int, threading.Lock] = {}
-_write_locks_guard = threading.Lock()
-
-
-@contextmanager
-def _ledger_write(engine: Engine) -> Iterator[Connection]:
-    """One ledger write transaction; the threads of one process (the API's workers) take turns on a lock first.
-
-    Without it, concurrent API requests on SQLite meet in ``BEGIN IMMEDIATE`` and wait in SQLite's busy handler,
-    which polls with sleeps of up to 100 ms: under sustained load an unlucky request waited seconds while others
-    went ahead (tests/bench/bench_api.py). A lock wakes the next writer as soon as the last one is done. Other
-    processes (a CLI command, a sync) are still serialised by the database itself.
-    """
-    with _write_locks_guard:
-        lock = _write_locks.setdefault(id(engine), threading.Lock())
-    with lock, begin_write(engine) as conn:
-        yield conn
-
-
 class MeetingIdUsed(errors.UserError):
     """A host request with the id of a meeting that has ended: the meetings table keeps every id, once."""
 
@@ -106,7 +85,7 @@ class MeetingIdUsed(errors.UserError):
 def _one(rt: Runtime, event: Any, subjects: tuple[str, ...] = (), now: datetime | None = None,
          meeting_id: str | None = None, check: Callable[[Connection], None] | None = None) -> Outcome:
     """Decide ``event`` and save it in one write transaction, after ``check`` (which may raise) in that transaction."""
-    with _ledger_write(rt.engine) as conn:
+    with begin_write(rt.engine) as conn:
         if check is not None:
             check(conn)
         d, after = decide_and_save(conn, rt, event, subjects, now or datetime.now(UTC))

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -134,16 +135,38 @@ def _set_wal(cur: sqlite3.Cursor) -> None:
             time.sleep(0.02)
 
 
+_sqlite_writers: dict[str, threading.Lock] = {}
+_sqlite_writers_guard = threading.Lock()
+
+
 @contextmanager
 def begin_write(engine: Engine) -> Iterator[Connection]:
     """A transaction that will write: ``BEGIN IMMEDIATE`` on SQLite, a plain transaction on PostgreSQL.
 
     On SQLite a deferred transaction that reads first and then writes fails at once ("database is locked") when
-    another connection wrote in between; taking the write lock up front makes it wait its turn instead.
+    another connection wrote in between; taking the write lock up front makes it wait its turn instead. The
+    writers of one process (the daemon's API threads and its sync) first take turns on a lock per database file:
+    writers that meet in ``BEGIN IMMEDIATE`` wait in SQLite's busy handler, which polls with sleeps of up to
+    100 ms, so under sustained API load some requests waited seconds and a sync could not get in for 30 s
+    (tests/bench/bench_api.py). The lock wakes the next writer as soon as the last one is done; other processes
+    are still serialised by SQLite.
     """
-    eng = engine.execution_options(sqlite_begin="IMMEDIATE") if engine.dialect.name == "sqlite" else engine
-    with eng.begin() as conn:
-        yield conn
+    if engine.dialect.name != "sqlite":
+        with engine.begin() as conn:
+            yield conn
+        return
+    path = engine.url.database
+    key = path if path and path != ":memory:" and not path.startswith("file:") else f"engine {id(engine)}"
+    with _sqlite_writers_guard:
+        lock = _sqlite_writers.setdefault(key, threading.Lock())
+    if not lock.acquire(timeout=BUSY_TIMEOUT_S):
+        raise DatabaseUnavailable(f"database {engine.url.database} is busy: another writer of this process held "
+                                  f"it for {BUSY_TIMEOUT_S:.0f} s", temporary=True)
+    try:
+        with engine.execution_options(sqlite_begin="IMMEDIATE").begin() as conn:
+            yield conn
+    finally:
+        lock.release()
 
 
 def _where(ctx: ExceptionContext) -> str:
