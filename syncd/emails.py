@@ -42,7 +42,7 @@ def skeleton(key: str) -> str:
 
 def lookalike_groups(keys: Iterable[str]) -> list[list[str]]:
     """Groups of distinct keys that look alike. Only non-ASCII keys can be look-alikes of another key."""
-    keys = set(keys)
+    keys = keys if isinstance(keys, (set, frozenset)) else set(keys)
     suspects = [k for k in keys if not k.isascii()]
     if not suspects:
         return []

@@ -7,9 +7,10 @@ It returns a :class:`SyncReport` whose ``to_dict()`` is the `sync --json` shape 
 from __future__ import annotations
 
 import contextlib
+import gc
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -45,11 +46,12 @@ class SyncReport:
         pending = self.mode == "check" and self.plan is not None and self.plan.pending
         return errors.sync_exit_code(self.result, self.refusal is not None, bool(self.failed_sources), pending)
 
-    def sentences(self) -> list[str]:
+    def sentences(self, limit: int | None = None) -> list[str]:
+        """The plan's sentences (the first ``limit`` of them): "would ..." unless applied."""
         if self.plan is None:
             return []
         prefix = "would " if self.mode != "apply" else ""
-        return [prefix + c.sentence for c in self.plan.changes]
+        return [prefix + c.sentence for c in self.plan.changes[:limit]]
 
     def to_dict(self) -> dict[str, Any]:
         p = self.plan
@@ -96,6 +98,20 @@ def _record(conn: Any, rt: Runtime, report: SyncReport, now: datetime) -> None:
                     report.exit_code, summary)
 
 
+@contextlib.contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector for a run: a full sync allocates millions of acyclic objects (facts,
+    rows), and the collector's passes over them cost seconds while finding nothing; reference counting still
+    frees them. Measured on 400,000 users: see README's benchmark table."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 def run_sync(
     rt: Runtime,
     *,
@@ -122,6 +138,7 @@ def run_sync(
     with contextlib.ExitStack() as held:
         if mode == "apply":     # dry runs and checks write nothing, so they need no lock
             held.enter_context(run_lock(rt.engine))
+        held.enter_context(_no_cyclic_gc())
         try:
             return _run(rt, report, specs, mode, full, sources, allow_mass_deactivation, now)
         finally:

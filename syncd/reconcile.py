@@ -323,13 +323,20 @@ def plan(
     cucm_sources = [s.name for s in specs if s.type == "cucm"]
     changes: list[Change] = []
     matched_guids: set[str] = set()
-    emails = set(stored_people) | set(cucm_one)
+    emails = set(stored_people)
+    emails.update(cucm_one)
     if not require_cucm:
         for ix in indexes:
             emails |= set(ix.by_email)
     if scope is not None:
         emails &= set(scope)
-    for email in sorted(emails):
+    warnings = [
+        "look-alike addresses kept as different people: " + ", ".join(g)
+        for g in lookalike_groups(emails)
+    ]
+    ordered = sorted(emails)
+    del emails                       # 400,000 keys: the sorted list alone is kept
+    for email in ordered:
         before = stored_people.get(email)
         if email in conflicts:
             continue
@@ -352,10 +359,6 @@ def plan(
     ad_only = sum(
         1 for ix in indexes for f in ix.facts.values() if not f.deleted and f.key not in matched_guids
     ) if require_cucm else 0
-    warnings = [
-        "look-alike addresses kept as different people: " + ", ".join(g)
-        for g in lookalike_groups(emails)
-    ]
     return Plan(changes, outcomes, sorted(conflicts), details, ad_only, warnings)
 
 

@@ -40,10 +40,11 @@ def sync_text(r: SyncReport) -> list[str]:
         state = "complete" if s["complete"] else f"INCOMPLETE ({s['error']})"
         lines.append(f"source {s['name']} ({s['type']}, {'full' if s['full'] else 'incremental'}): "
                      f"{s['records']} records, {state}" + "".join(f"; {n}" for n in s["notes"]))
-    sentences = r.sentences()
-    if r.mode == "apply" and len(sentences) > APPLY_SHOWN:
-        more = len(sentences) - APPLY_SHOWN
-        sentences = [*sentences[:APPLY_SHOWN], f"... and {more} more (syncd journal lists them)"]
+    total = len(r.plan.changes) if r.plan else 0
+    if r.mode == "apply" and total > APPLY_SHOWN:
+        sentences = [*r.sentences(APPLY_SHOWN), f"... and {total - APPLY_SHOWN} more (syncd journal lists them)"]
+    else:
+        sentences = r.sentences()
     lines += sentences
     c, lic = d["changes"], d["licenses"]
     if c:

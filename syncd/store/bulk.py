@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from itertools import islice
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 from sqlalchemy import Table, delete, select
@@ -45,8 +46,8 @@ def _insert(conn: Connection, table: Table) -> Any:
 def _by_shape(rows: Sequence[Mapping[str, Any]]) -> dict[tuple[str, ...], list[Mapping[str, Any]]]:
     """Group rows by their set of keys: one executemany needs the same columns in every row."""
     groups: dict[tuple[str, ...], list[Mapping[str, Any]]] = {}
-    for r in rows:
-        groups.setdefault(tuple(sorted(r)), []).append(r)
+    for r in rows:      # rows from one producer list their keys in one order: no need to sort them
+        groups.setdefault(tuple(r), []).append(r)
     return groups
 
 
@@ -74,7 +75,8 @@ def _upsert(
             if update
             else ins.on_conflict_do_nothing(index_elements=list(conflict))
         )
-        _execute_many(conn, stmt, table, shape, [tuple(r[c] for c in shape) for r in group])
+        get = itemgetter(*shape)
+        _execute_many(conn, stmt, table, shape, [get(r) if len(shape) > 1 else (get(r),) for r in group])
 
 
 def _execute_many(conn: Connection, stmt: Any, table: Table, columns: Sequence[str],
@@ -181,7 +183,7 @@ def append_journal(conn: Connection, rows: Iterable[Mapping[str, Any]]) -> int:
     n = 0
     stmt = t.insert()
     for chunk in _chunks(rows, CHUNK):
-        _execute_many(conn, stmt, t, cols, [tuple(r.get(c) for c in cols) for r in chunk])
+        _execute_many(conn, stmt, t, cols, [tuple(map(r.get, cols)) for r in chunk])
         n += len(chunk)
     return n
 
