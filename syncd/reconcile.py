@@ -378,17 +378,25 @@ def _desired(
     cucm_sources: Sequence[str],
 ) -> tuple[PersonRow | None, str | None, str | None]:
     """(desired row or None when the person is not to exist, the source behind the state, matched AD guid)."""
-    userids = [f.userid.casefold() for _, f in cucm]
-    ad, ad_source, link_lost = _match_ad(indexes, email, before.ad_guid if before else None, userids)
+    ad, ad_source, link_lost = (_match_ad(indexes, email, before.ad_guid if before else None,
+                                          [f.userid.casefold() for _, f in cucm])
+                                if indexes else (None, None, False))
     in_cucm = bool(cucm)
     if not in_cucm and before is None and (require_cucm or ad is None):
         return None, None, None
     reason: str | None = None
     source: str | None = None
     deleted = False
+    # Plain loops below, not generator expressions: this runs once per person, 400,000 times on a full sync.
+    remote = ad is not None or link_lost
+    name: str | None = None
+    any_active = False
+    for _, f in cucm:
+        any_active = any_active or f.status == 1
+        remote = remote or bool(f.ldap_synced)
+        name = name or f.name
     if in_cucm:
-        active_rec = next(((s, f) for s, f in cucm if f.active), None)
-        if active_rec is None:
+        if not any_active:
             source = cucm[0][0]
             reason = _cucm_inactive(cucm[0][1].status, source)
     elif require_cucm:
@@ -400,18 +408,11 @@ def _desired(
         ad_reason = ad.inactive_reason(now)
         if ad_reason is not None:
             reason, source, deleted = ad_reason, ad_source, ad.deleted
-    remote = ad is not None or link_lost or any(f.ldap_synced for _, f in cucm)
-    name = next((f.name for _, f in cucm if f.name), None) or (before.display_name if before else None)
-    after = PersonRow(
-        email=email,
-        active=reason is None,
-        deleted=deleted,
-        management="remote" if remote else "local",
-        in_cucm=in_cucm,
-        ad_guid=ad.key if ad is not None else (before.ad_guid if before and link_lost else None),
-        display_name=name,
-        inactive_reason=reason,
-    )
+    if name is None and before is not None:
+        name = before.display_name
+    after = PersonRow(email, reason is None, deleted, "remote" if remote else "local", in_cucm,
+                      ad.key if ad is not None else (before.ad_guid if before and link_lost else None),
+                      name, reason)
     if before is not None and before.ad_guid and ad is None and not link_lost:
         # No AD source has facts (none configured or never read): keep the link.
         after = replace(after, ad_guid=before.ad_guid)

@@ -107,13 +107,15 @@ def user_line(p: dict[str, Any]) -> str:
     return f"{p['email']}  {state}; managed {p['management']}; {held}"
 
 
-def _sources_of(conn: Any, key: str, ad_guid: str | None) -> dict[str, Any]:
+def _sources_of(conn: Any, rt: Runtime, key: str, ad_guid: str | None) -> dict[str, Any]:
+    """The person's records in the configured sources (by e-mail, and the linked AD account by GUID)."""
     sr = models.source_records
     cond = sr.c.email_key == key
     if ad_guid:
         cond = cond | (sr.c.source_key == ad_guid)
+    names = [s.name for s in rt.source_specs()]   # leads both indexes: (source, email_key), (source, source_key)
     out: dict[str, Any] = {}
-    for row in conn.execute(select(sr).where(cond).order_by(sr.c.source, sr.c.source_key)):
+    for row in conn.execute(select(sr).where(sr.c.source.in_(names), cond).order_by(sr.c.source, sr.c.source_key)):
         entry = {"key": row.source_key, "active": row.active, "seen_at": _iso(row.seen_at), **row.data}
         if row.source in out:        # one e-mail twice in a source: a conflict, show both
             prev = out[row.source]
@@ -129,7 +131,7 @@ def user_show(rt: Runtime, email: str) -> dict[str, Any]:
         row = conn.execute(_people_query().where(models.people.c.email == key)).first() if key else None
         if row is None:
             raise errors.UnknownPerson(email.strip())
-        return _person_dict(row, _sources_of(conn, row.email, row.ad_guid))
+        return _person_dict(row, _sources_of(conn, rt, row.email, row.ad_guid))
 
 
 def user_text(p: dict[str, Any]) -> list[str]:
@@ -164,7 +166,7 @@ def explain(rt: Runtime, email: str, at: datetime) -> dict[str, Any]:
                 people = dict(ledger.people)
                 people[person.email] = replace(state, active=change.after.active)
                 ledger = replace(ledger, people=people)
-        sources = _sources_of(conn, person.email, person.ad_guid)
+        sources = _sources_of(conn, rt, person.email, person.ad_guid)
     e = policy_explain(ledger, person.email, rt.settings, at)
     out = e.to_dict()
     source_facts = []

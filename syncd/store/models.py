@@ -63,8 +63,8 @@ class SourceRecord(Base):
 
     source: Mapped[str] = mapped_column(String(SOURCE), primary_key=True)
     source_key: Mapped[str] = mapped_column(String(KEY), primary_key=True)
-    email_key: Mapped[str | None] = mapped_column(String(EMAIL), index=True)
-    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), index=True)
+    email_key: Mapped[str | None] = mapped_column(String(EMAIL))
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     active: Mapped[bool] = mapped_column(Boolean)
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
     digest: Mapped[str] = mapped_column(String(64))
