@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import re
 import ssl
 from urllib.parse import urlsplit
 
@@ -30,7 +31,11 @@ def describe(exc: BaseException) -> SourceError:
     if isinstance(exc, SourceError):
         return exc
     if isinstance(exc, lx.LDAPCertificateError):
-        return SourceError("TLS refused: the certificate does not match the expected name", temporary=False)
+        # ldap3's message is the whole certificate, then "doesn't match any name in ['host', 'tls_name']"
+        names = re.search(r"doesn't match any name in \[(.*)\]", str(exc))
+        expected = " (" + names.group(1).replace("'", "") + ")" if names else ""
+        return SourceError(f"TLS refused: the certificate does not match the expected name{expected}",
+                           temporary=False)
     text = one_line(str(exc))
     if isinstance(exc, lx.LDAPSocketOpenError | lx.LDAPStartTLSError) and (
         "CERTIFICATE_VERIFY_FAILED" in text or "certificate" in text.lower() or "ssl" in text.lower()

@@ -113,8 +113,9 @@ def test_the_relay_with_a_good_certificate_reads_everything(samba_dc: SambaDC, t
 
 @pytest.mark.parametrize(("spec", "trusted", "tls_name", "reason"), [
     (ServerCert(expired=True), True, None, "certificate has expired"),
-    (ServerCert(names=("dc9.example.com",)), True, None, "does not match the expected name"),
-    (ServerCert(names=("dc9.example.com",)), True, TLS_NAME, "does not match the expected name"),
+    (ServerCert(names=("dc9.example.com",)), True, None, "does not match the expected name (127.0.0.1)"),
+    (ServerCert(names=("dc9.example.com",)), True, TLS_NAME,
+     f"does not match the expected name (127.0.0.1, {TLS_NAME})"),
     (ServerCert(), False, None, "unable to get local issuer certificate"),
 ], ids=["expired", "other-host", "other-host-with-tls-name", "unknown-ca"])
 def test_the_relay_with_a_bad_certificate_is_refused(samba_dc: SambaDC, tmp_path: Path, spec: ServerCert,
