@@ -87,8 +87,7 @@ def _read_all(rt: Runtime, names: Sequence[str] | None, full: bool, cursors: dic
         level("source read", source=conn.name, complete=batch.complete, full=batch.full,
               records=len(batch.records), error=batch.error, notes=batch.notes,
               seconds=round(time.monotonic() - started, 3))
-        batches[conn.name] = source_facts(batch)
-        del batch
+        batches[conn.name] = source_facts(batch, consume=True)
     return batches
 
 

@@ -24,6 +24,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import create_engine, event
@@ -184,6 +185,15 @@ def _where(ctx: ExceptionContext) -> str:
 
 def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split())
+
+
+def classify_driver_error(conn: Connection, exc: BaseException) -> None:
+    """Raise what :func:`_classify_error` would for ``exc``, an error the driver raised outside SQLAlchemy (the
+    PostgreSQL COPY of a bulk write); return when nothing fits, for the caller to re-raise ``exc``."""
+    raw = conn.connection.dbapi_connection
+    disconnect = conn.dialect.is_disconnect(exc, raw, None)  # type: ignore[arg-type]
+    _classify_error(SimpleNamespace(original_exception=exc, engine=conn.engine, is_pre_ping=False,  # type: ignore
+                                    is_disconnect=disconnect, connection=conn))
 
 
 def _classify_error(ctx: ExceptionContext) -> None:

@@ -176,7 +176,8 @@ def test_journal_append_and_query(engine: Engine) -> None:
     rows.append({"at": NOW, "actor": "cli:alice", "event": "purchase", "sentence": "Purchased 10 licenses."})
     with count_statements(engine) as n, engine.begin() as conn:
         assert bulk.append_journal(conn, rows) == 13
-    assert len(n.writes()) == 1
+    # One INSERT executemany on SQLite; on PostgreSQL one COPY, which goes past SQLAlchemy's statement events.
+    assert len(n.writes()) == (1 if engine.dialect.name == "sqlite" else 0)
     with engine.connect() as conn:
         everything = bulk.journal_rows(conn)
         mine = bulk.journal_rows(conn, person=person(1)["email"])
