@@ -382,13 +382,13 @@ class SambaDC:
     base_dn: str = BASE_DN
     users_ou: str = USERS_OU
     bind_dn: str = SERVICE_DN           # the non-admin service account the connector binds as
-    password: str = SERVICE_PASSWORD
+    password: str = field(default=SERVICE_PASSWORD, repr=False)    # a failing test's report prints the repr
     host_group_dn: str = HOST_GROUP_DN
     nested_group_dn: str = NESTED_GROUP_DN
     deep_group_dn: str = DEEP_GROUP_DN
     odd_group_dn: str = ODD_GROUP_DN
     admin_dn: str = ADMIN_DN
-    admin_password: str = ADMIN_PASSWORD
+    admin_password: str = field(default=ADMIN_PASSWORD, repr=False)
 
     @property
     def ca_file(self) -> str:
