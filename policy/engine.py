@@ -732,53 +732,69 @@ def apply(ledger: Ledger, decision: Decision) -> Ledger:
     """The ledger after ``decision``'s actions, in order.  Pure: ``ledger`` is not changed."""
     if not decision.actions:
         return ledger
-    people = dict(ledger.people)
-    meetings = dict(ledger.meetings)
-    purchases = list(ledger.purchases)
-    grants = list(ledger.demo_grants)
-    trial = ledger.trial
-    for a in decision.actions:
-        match a:
-            case AssignLicense():
-                people[a.person] = replace(_person(people, a.person, a), license=a.license)
-            case ReleaseLicense():
-                people[a.person] = replace(_person(people, a.person, a), license=None)
-            case ExpireLicense():
-                p = _person(people, a.person, a)
-                if p.license is not None:
-                    people[a.person] = replace(p, license=replace(p.license, state=LicenseState.EXPIRED))
-            case RemarkLicense():
-                p = _person(people, a.person, a)
-                if p.license is not None:
-                    people[a.person] = replace(p, license=replace(p.license, management=a.management))
-            case SetPersonState():
-                prev = people.get(a.person) or PersonState(active=a.active)
-                people[a.person] = replace(
-                    prev, active=a.active, deleted=a.deleted, management=a.management, deactivated_at=a.deactivated_at
-                )
-            case OpenMeeting():
-                meetings[a.meeting_id] = Meeting(a.meeting_id, a.person, a.started_at)
-            case CloseMeeting():
-                meetings.pop(a.meeting_id, None)
-            case AddPurchase():
-                purchases.append(Purchase(a.count, a.at))
-            case AddDemoGrant():
-                grants.append(DemoGrant(a.grant_id, a.count, a.expires_at, a.granted_at))
-            case SetTrial():
-                trial = TrialWindow(a.start, a.ends_at)
-            case EndTrial():
-                if trial is not None:
-                    trial = TrialWindow(trial.start, min(trial.ends_at, a.at), ended=True)
-            case SetFirstGrace():
-                people[a.person] = replace(_person(people, a.person, a), first_grace_at=a.at)
-            case SetLastHosted():
-                people[a.person] = replace(_person(people, a.person, a), last_hosted_at=a.at)
-    return Ledger(tuple(purchases), tuple(grants), trial, people, meetings)
+    state = _Fold(ledger)
+    state.fold(decision)
+    return state.ledger()
 
 
 def replay(decisions: Iterable[Decision], start: Ledger | None = None) -> Ledger:
-    """Fold recorded decisions from an empty ledger (or ``start``): the journal reproduces the ledger."""
-    ledger = start if start is not None else Ledger.empty()
+    """Fold recorded decisions from an empty ledger (or ``start``): the journal reproduces the ledger.
+
+    One mutable fold for the whole journal: applying decision by decision would copy every person once per
+    decision, and a journal holds a row per person ever created (400,000 on a large site)."""
+    state = _Fold(start if start is not None else Ledger.empty())
     for d in decisions:
-        ledger = apply(ledger, d)
-    return ledger
+        state.fold(d)
+    return state.ledger()
+
+
+class _Fold:
+    """A ledger's parts, changed in place by decisions' actions; ``ledger()`` freezes them again."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        self.people = dict(ledger.people)
+        self.meetings = dict(ledger.meetings)
+        self.purchases = list(ledger.purchases)
+        self.grants = list(ledger.demo_grants)
+        self.trial = ledger.trial
+
+    def ledger(self) -> Ledger:
+        return Ledger(tuple(self.purchases), tuple(self.grants), self.trial, self.people, self.meetings)
+
+    def fold(self, decision: Decision) -> None:
+        people, meetings = self.people, self.meetings
+        for a in decision.actions:
+            match a:
+                case AssignLicense():
+                    people[a.person] = replace(_person(people, a.person, a), license=a.license)
+                case ReleaseLicense():
+                    people[a.person] = replace(_person(people, a.person, a), license=None)
+                case ExpireLicense():
+                    p = _person(people, a.person, a)
+                    if p.license is not None:
+                        people[a.person] = replace(p, license=replace(p.license, state=LicenseState.EXPIRED))
+                case RemarkLicense():
+                    p = _person(people, a.person, a)
+                    if p.license is not None:
+                        people[a.person] = replace(p, license=replace(p.license, management=a.management))
+                case SetPersonState():
+                    prev = people.get(a.person) or PersonState(active=a.active)
+                    people[a.person] = replace(prev, active=a.active, deleted=a.deleted, management=a.management,
+                                               deactivated_at=a.deactivated_at)
+                case OpenMeeting():
+                    meetings[a.meeting_id] = Meeting(a.meeting_id, a.person, a.started_at)
+                case CloseMeeting():
+                    meetings.pop(a.meeting_id, None)
+                case AddPurchase():
+                    self.purchases.append(Purchase(a.count, a.at))
+                case AddDemoGrant():
+                    self.grants.append(DemoGrant(a.grant_id, a.count, a.expires_at, a.granted_at))
+                case SetTrial():
+                    self.trial = TrialWindow(a.start, a.ends_at)
+                case EndTrial():
+                    if self.trial is not None:
+                        self.trial = TrialWindow(self.trial.start, min(self.trial.ends_at, a.at), ended=True)
+                case SetFirstGrace():
+                    people[a.person] = replace(_person(people, a.person, a), first_grace_at=a.at)
+                case SetLastHosted():
+                    people[a.person] = replace(_person(people, a.person, a), last_hosted_at=a.at)
