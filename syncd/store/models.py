@@ -52,7 +52,7 @@ class Person(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_hosted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    first_grace_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_grace_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
 
 
 class SourceRecord(Base):
@@ -154,7 +154,7 @@ class Meeting(Base):
     meeting_id: Mapped[str] = mapped_column(String(KEY), primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
 
 
 class JournalEntry(Base):
