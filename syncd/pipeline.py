@@ -152,7 +152,7 @@ def _run(rt: Runtime, report: SyncReport, specs: list[SourceSpec], mode: str, fu
     with rt.engine.connect() as conn:
         stored = repo.load_state(conn, specs, reads, now)
     report.plan = p = plan(specs, reads, stored.people, stored.facts, now, rt.config.reconcile.require_cucm,
-                           stored.cursors, stored.scope)
+                           cursors, stored.scope)
     if stored.scope is not None:
         p.ad_only = stored.ad_only
     refusal = None if allow_mass_deactivation else safety.check(

@@ -22,7 +22,6 @@ class StoredState:
 
     people: dict[str, PersonRow]
     facts: dict[str, dict[str, Fact]]
-    cursors: dict[str, dict[str, Any]]
     active_count: int
     scope: set[str] | None = None
     ad_only: int = 0
@@ -35,7 +34,7 @@ def load_people(conn: Connection, emails: Collection[str] | None = None) -> dict
     if emails is None:
         return {r[0]: PersonRow(*r) for r in conn.execution_options(yield_per=20_000).execute(stmt)}
     out: dict[str, PersonRow] = {}
-    for chunk in _chunks(emails):
+    for chunk in bulk.chunks(emails, bulk.IN_CHUNK):
         out.update((r[0], PersonRow(*r)) for r in conn.execute(stmt.where(t.c.email.in_(chunk))))
     return out
 
@@ -45,9 +44,8 @@ def load_state(conn: Connection, specs: Sequence[SourceSpec], reads: Mapping[str
     """The stored state a run plans against: all of it when a source was read fully, else only what the run's
     changes can touch (see :func:`_affected`) and the people in ``also``, so that an incremental run costs what
     changed, not the size of the store."""
-    cursors = bulk.load_cursors(conn)
     if any(r.complete and r.full for r in reads.values()):
-        return _load_all(conn, specs, cursors)
+        return _load_all(conn, specs)
     types = {s.name: s.type for s in specs}
     facts: dict[str, dict[str, Fact]] = {s.name: {} for s in specs}
     scope = _affected(conn, specs, reads, facts, now) | set(also)
@@ -65,17 +63,17 @@ def load_state(conn: Connection, specs: Sequence[SourceSpec], reads: Mapping[str
                                             t.c.data["sam"].as_string(), userids))
     p = models.people
     active = conn.execute(select(func.count()).select_from(p).where(p.c.active.is_(True))).scalar_one()
-    return StoredState(people, facts, cursors, active, scope, _ad_only(conn, ad) if ad else 0)
+    return StoredState(people, facts, active, scope, _ad_only(conn, ad) if ad else 0)
 
 
-def _load_all(conn: Connection, specs: Sequence[SourceSpec], cursors: dict[str, dict[str, Any]]) -> StoredState:
+def _load_all(conn: Connection, specs: Sequence[SourceSpec]) -> StoredState:
     people = load_people(conn)
     types = {s.name: s.type for s in specs}
     facts: dict[str, dict[str, Fact]] = {s.name: {} for s in specs}
     t = models.source_records
     stmt = select(t.c.source, t.c.source_key, t.c.email_key, t.c.data).where(t.c.source.in_(list(types)))
     _add_facts(facts, types, conn.execution_options(yield_per=20_000).execute(stmt))
-    return StoredState(people, facts, cursors, sum(1 for p in people.values() if p.active))
+    return StoredState(people, facts, sum(1 for p in people.values() if p.active))
 
 
 def _affected(conn: Connection, specs: Sequence[SourceSpec], reads: Mapping[str, SourceFacts],
@@ -146,15 +144,9 @@ def _add_facts(facts: dict[str, dict[str, Fact]], types: Mapping[str, str], rows
             facts[source][key] = fact_from_data(types[source], key, data, email)
 
 
-def _chunks(values: Collection[Any], size: int = 500) -> Iterator[list[Any]]:
-    items = list(values)
-    for i in range(0, len(items), size):
-        yield items[i:i + size]
-
-
 def _select_in(conn: Connection, stmt: Any, column: Any, values: Collection[Any]) -> Iterator[Any]:
     """Rows of ``stmt`` whose ``column`` is one of ``values``, asked in chunks (a database caps its parameters)."""
-    for chunk in _chunks(values):
+    for chunk in bulk.chunks(values, bulk.IN_CHUNK):
         yield from conn.execute(stmt.where(column.in_(chunk)))
 
 

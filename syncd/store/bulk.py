@@ -29,7 +29,8 @@ IN_CHUNK = 1000  # keys per IN (...) list
 STREAM = 5000  # rows fetched per round trip by the streaming readers
 
 
-def _chunks(rows: Iterable[Any], size: int) -> Iterator[list[Any]]:
+def chunks(rows: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    """``rows`` in lists of ``size`` (the last one shorter)."""
     it = iter(rows)
     while chunk := list(islice(it, size)):
         yield chunk
@@ -181,10 +182,10 @@ def upsert_people(conn: Connection, rows: Iterable[Mapping[str, Any]],
     """
     t = models.people
     ids: dict[str, int] = {}
-    for chunk in _chunks(rows, CHUNK):
+    for chunk in chunks(rows, CHUNK):
         _upsert(conn, t, chunk, ("email",), keep=("created_at", "id"))
         wanted = (r["email"] for r in chunk if ids_for is None or r["email"] in ids_for)
-        for emails in _chunks(wanted, IN_CHUNK):
+        for emails in chunks(wanted, IN_CHUNK):
             ids.update(conn.execute(select(t.c.email, t.c.id).where(t.c.email.in_(emails))).tuples().all())
     return ids
 
@@ -192,7 +193,7 @@ def upsert_people(conn: Connection, rows: Iterable[Mapping[str, Any]],
 def upsert_source_records(conn: Connection, rows: Iterable[Mapping[str, Any]]) -> int:
     """Insert or update source records keyed by (``source``, ``source_key``); returns the number of rows."""
     n = 0
-    for chunk in _chunks(rows, CHUNK):
+    for chunk in chunks(rows, CHUNK):
         _upsert(conn, models.source_records, chunk, ("source", "source_key"))
         n += len(chunk)
     return n
@@ -207,7 +208,7 @@ def delete_source_records(conn: Connection, source: str, keys: Iterable[str]) ->
     """Remove records of ``source`` by key (records the source no longer returns); returns the number removed."""
     t = models.source_records
     n = 0
-    for chunk in _chunks(keys, IN_CHUNK):
+    for chunk in chunks(keys, IN_CHUNK):
         n += conn.execute(delete(t).where(t.c.source == source, t.c.source_key.in_(chunk))).rowcount
     return n
 
@@ -227,7 +228,7 @@ def append_journal(conn: Connection, rows: Iterable[Mapping[str, Any]]) -> int:
     cols = [c.name for c in t.columns if c.name != "id"]
     n = 0
     stmt = t.insert()
-    for chunk in _chunks(rows, CHUNK):
+    for chunk in chunks(rows, CHUNK):
         tuples = [tuple(map(r.get, cols)) for r in chunk]
         if conn.dialect.name == "postgresql":
             _pg_copy(conn, t, cols, tuples)
