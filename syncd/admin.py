@@ -26,7 +26,7 @@ from policy import (
 
 from . import errors
 from .emails import email_key
-from .ledger_store import decide_and_save
+from .ledger_store import decide_and_save, ledger_cache
 from .runtime import Runtime
 from .store import models
 from .store.db import begin_write
@@ -88,7 +88,8 @@ def _one(rt: Runtime, event: Any, subjects: tuple[str, ...] = (), now: datetime 
     with begin_write(rt.engine) as conn:
         if check is not None:
             check(conn)
-        d, after = decide_and_save(conn, rt, event, subjects, now or datetime.now(UTC))
+        d, after, snapshot = decide_and_save(conn, rt, event, subjects, now or datetime.now(UTC))
+    ledger_cache(rt.engine).remember(snapshot)      # only now: the transaction has committed
     return Outcome(d, after, meeting_id)
 
 

@@ -1,7 +1,7 @@
 """Benchmark: the daemon's meetings API under sustained load from a second process, idle and during syncs.
 
 Run: `.venv/bin/python tests/bench/bench_api.py [--users 20000] [--hosts 1000] [--seconds 60] [--connections 4]
-[--no-postgres] [--py-spy DIR]` (PostgreSQL: a fresh schema of database ``test`` on 127.0.0.1:5432, dropped
+[--no-postgres] [--no-sqlite] [--py-spy DIR]` (PostgreSQL: a fresh schema of database ``test`` on 127.0.0.1:5432, dropped
 afterwards; ``--py-spy DIR``: `py-spy record` of the daemon during each load, raw stacks in DIR/DB-CONDITION.txt).
 
 For each database: a full `syncd sync` of ``--users`` CUCM users from the AXL simulator, ``--hosts`` Permanent
@@ -297,13 +297,15 @@ def main() -> int:
     ap.add_argument("--seconds", type=float, default=60.0)
     ap.add_argument("--connections", type=int, default=4, help="client threads, one keep-alive connection each")
     ap.add_argument("--no-postgres", action="store_true")
+    ap.add_argument("--no-sqlite", action="store_true")
     ap.add_argument("--py-spy", metavar="DIR", help="profile the daemon under load (py-spy on $PATH): raw stacks")
     args = ap.parse_args()
     root = Path(tempfile.mkdtemp(prefix="bench-api-"))
     results: dict[str, dict[str, Result]] = {}
     try:
         with Simulator(args.users, seed=11, tls=True) as sim:
-            results["sqlite"] = bench("sqlite", f"sqlite:///{root / 'syncd.db'}", sim, root, args)
+            if not args.no_sqlite:
+                results["sqlite"] = bench("sqlite", f"sqlite:///{root / 'syncd.db'}", sim, root, args)
             if not args.no_postgres:
                 results["postgresql"] = bench_postgres(sim, root, args)
     finally:        # a database that failed (a shared PostgreSQL restarted) still leaves the others' figures
