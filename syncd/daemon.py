@@ -44,6 +44,9 @@ API_ACTOR = "api"
 LEADER_TICK = timedelta(seconds=5)   # how often a follower retries the leader lock (and the leader checks it)
 STOP_BUDGET = 9.0                    # seconds from SIGTERM to exit (systemd's default stop timeout is 90 s)
 API_START_TIMEOUT = 30.0
+# A sync runs in this process: its thread, busy in Python, hands the GIL to a waiting API thread only every switch
+# interval (5 ms by default), and a request waits for it at each of its many lock waits and I/O returns.
+SWITCH_INTERVAL = 0.001
 
 
 def _runtime(config: Config, actor: str, engine_from: Runtime | None = None) -> Runtime:
@@ -275,6 +278,7 @@ class Daemon:
     def run(self) -> int:
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(sig, self._on_signal)
+        sys.setswitchinterval(SWITCH_INTERVAL)
         _quiet_scheduler_log()
         self.rt.engine          # noqa: B018 - connects and upgrades the schema; fails early (exit 74)
         self._start_api()

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, delete, func, select, text, update
+from sqlalchemy import bindparam, delete, func, or_, select, text, update
 from sqlalchemy.engine import Connection, Engine
 
 from policy import (
@@ -79,7 +79,18 @@ _PEOPLE = select(models.people.c.id, models.people.c.email, models.people.c.acti
 
 
 def load_ledger(conn: Connection, subjects: Iterable[str] = ()) -> tuple[Ledger, dict[str, int]]:
-    """The ledger subset (license holders, open-meeting hosts, grace windows, plus ``subjects``) and {email: id}."""
+    """The ledger subset (license holders, open-meeting hosts, grace windows, plus ``subjects``) and {email: id}:
+    the engine's :class:`LedgerCache` snapshot when the journal has not grown since (one index probe), else
+    :func:`load_stored_ledger`. Without the ledger lock a snapshot is only used, never refreshed or kept."""
+    cache = _caches.get(conn.engine)
+    snap = cache.unchanged(conn) if cache is not None else None
+    if snap is None:
+        return load_stored_ledger(conn, subjects)
+    return _with_subjects(conn, snap, subjects)
+
+
+def load_stored_ledger(conn: Connection, subjects: Iterable[str] = ()) -> tuple[Ledger, dict[str, int]]:
+    """What :func:`load_ledger` returns, always read from the tables."""
     p, lic, m = models.people, models.licenses, models.meetings
     open_hosts = select(m.c.person_id).where(m.c.ended_at.is_(None))
     graced = p.alias("graced")
@@ -99,11 +110,18 @@ def load_ledger(conn: Connection, subjects: Iterable[str] = ()) -> tuple[Ledger,
     return _with_people(_load_shared(conn), people), ids
 
 
-def _load_people(conn: Connection, emails: Sequence[str], people: dict[str, PersonState],
-                 ids: dict[str, int]) -> None:
-    """Add the stored state of these people (those that exist) to ``people`` and ``ids``."""
+# A person the ledger subset holds: a license, a grace window or an open meeting (Ledger.relevant_keys)
+_RELEVANT = or_(models.licenses.c.person_id.is_not(None), models.people.c.first_grace_at.is_not(None),
+                models.people.c.id.in_(select(models.meetings.c.person_id).where(models.meetings.c.ended_at.is_(None))))
+
+
+def _load_people(conn: Connection, emails: Sequence[str], people: dict[str, PersonState], ids: dict[str, int],
+                 relevant_only: bool = False) -> None:
+    """Add the stored state of these people (those that exist; with ``relevant_only``, those the ledger subset
+    holds) to ``people`` and ``ids``."""
+    stmt = _PEOPLE.where(_RELEVANT) if relevant_only else _PEOPLE
     for chunk in bulk.chunks(emails, bulk.IN_CHUNK):
-        for row in conn.execute(_PEOPLE.where(models.people.c.email.in_(chunk))):
+        for row in conn.execute(stmt.where(models.people.c.email.in_(chunk))):
             people[row.email] = _person_state(row)
             ids[row.email] = row.id
 
@@ -174,6 +192,16 @@ class LedgerCache:
                 self._snapshot = snap
         return snap
 
+    def unchanged(self, conn: Connection) -> Snapshot | None:
+        """The kept snapshot if no journal row was committed after it (safe without the lock: a ledger write
+        after the snapshot commits a journal row after its position), else None."""
+        with self._guard:
+            cached = self._snapshot
+        if cached is None:
+            return None
+        first, last = _journal_from(conn, cached.position)
+        return cached if first == (cached.position or None) and last == (cached.position or None) else None
+
     def remember(self, snapshot: Snapshot) -> None:
         """Keep ``snapshot`` (its transaction has committed) unless a later one is kept already."""
         with self._guard:
@@ -186,20 +214,24 @@ def _current(conn: Connection, cached: Snapshot | None) -> Snapshot:
     if cached is None:
         return _fresh(conn)
     j = models.journal
-    # One round trip: the rows from the snapshot's own row on (which must still be there: otherwise this is not the
-    # journal the snapshot was taken from, a restore) and the last of them.
-    rows, first, position = conn.execute(select(func.count(), func.min(j.c.id), func.max(j.c.id)).where(
-        j.c.id >= cached.position)).one()
-    if cached.position and first != cached.position:
+    first, position = _journal_from(conn, cached.position)
+    if cached.position and first != cached.position:    # not the journal the snapshot was taken from: a restore
         return _fresh(conn)
-    newer = rows - 1 if cached.position else rows
-    if newer == 0:
+    if position is None or position == cached.position:
         return cached
-    if newer > REFRESH_LIMIT:
+    if position - cached.position > REFRESH_LIMIT:     # at most that many rows (ids may have gaps)
         return _fresh(conn)
     named = [e for (e,) in conn.execute(select(j.c.person).distinct().where(
         j.c.id > cached.position, j.c.id <= position, j.c.person.is_not(None)))]
     return _refreshed(conn, cached, named, position)
+
+
+def _journal_from(conn: Connection, position: int) -> tuple[int | None, int | None]:
+    """The first and the last journal id from ``position`` on: one round trip, two index probes (min and max
+    alone, no count: PostgreSQL then reads one index entry each instead of the range)."""
+    j = models.journal
+    first, last = conn.execute(select(func.min(j.c.id), func.max(j.c.id)).where(j.c.id >= position)).one()
+    return first, last
 
 
 def _position(conn: Connection) -> int:
@@ -208,7 +240,7 @@ def _position(conn: Connection) -> int:
 
 def _fresh(conn: Connection) -> Snapshot:
     position = _position(conn)
-    ledger, ids = load_ledger(conn)
+    ledger, ids = load_stored_ledger(conn)
     return Snapshot(position, ledger, ids)
 
 
@@ -218,7 +250,7 @@ def _refreshed(conn: Connection, cached: Snapshot, named: Sequence[str], positio
     ids = dict(cached.ids)
     for key in named:
         people.pop(key, None)
-    _load_people(conn, named, people, ids)
+    _load_people(conn, named, people, ids, relevant_only=True)
     return _trimmed(position, _with_people(_load_shared(conn), people), ids)
 
 
@@ -247,12 +279,18 @@ def cached_ledger(conn: Connection, cache: LedgerCache, subjects: Iterable[str] 
     """What :func:`load_ledger` returns, from ``cache`` when it is current, and the journal position. Call with the
     ledger lock held."""
     snap = cache.current(conn)
+    ledger, ids = _with_subjects(conn, snap, subjects)
+    return ledger, ids, snap.position
+
+
+def _with_subjects(conn: Connection, snap: Snapshot, subjects: Iterable[str]) -> tuple[Ledger, dict[str, int]]:
+    """The snapshot's ledger and a copy of its ids, with the stored state of the ``subjects`` it lacks added."""
     missing = [s for s in dict.fromkeys(subjects) if s not in snap.ledger.people]
     if not missing:
-        return snap.ledger, dict(snap.ids), snap.position
+        return snap.ledger, dict(snap.ids)
     people, ids = dict(snap.ledger.people), dict(snap.ids)
     _load_people(conn, missing, people, ids)
-    return replace(snap.ledger, people=people), ids, snap.position
+    return replace(snap.ledger, people=people), ids
 
 
 def save_ledger(conn: Connection, before: Ledger, after: Ledger, ids: dict[str, int], now: datetime,
@@ -380,6 +418,7 @@ def apply_plan(conn: Connection, rt: Runtime, plan: Plan, run_id: str, now: date
     skip the policy engine: their journal row carries the state that a replay turns into AddPerson. That keeps a
     400,000-person first sync to a few bulk writes, its journal streamed in chunks rather than held in memory.
     """
+    repo.write_sources(conn, plan.sources, run_id, now)     # not ledger data: before the lock, not holding it
     lock_ledger(conn)
     decided = [c for c in plan.changes if c.kind != "created"]
     ledger, ids, _ = cached_ledger(conn, ledger_cache(rt.engine), [c.email for c in decided])
@@ -408,7 +447,6 @@ def apply_plan(conn: Connection, rt: Runtime, plan: Plan, run_id: str, now: date
         if not alone:
             ledger = own
     ids.update(repo.write_people(conn, plan.changes, now, ids_for=rows_of.keys()))
-    repo.write_sources(conn, plan.sources, run_id, now)
     save_ledger(conn, start, ledger, ids, now, rt.actor)
     bulk.append_journal(conn, _plan_journal(plan.changes, rows_of, run_id, rt.actor, now))
     return effects
@@ -470,7 +508,7 @@ def replay_journal(conn: Connection) -> Ledger:
 
 def verify(conn: Connection, settings: Any) -> list[str]:
     """Problems with the stored ledger: broken invariants, or a journal that does not replay to it."""
-    ledger, _ = load_ledger(conn)
+    ledger, _ = load_stored_ledger(conn)
     problems: list[str] = []
     if ledger.permanent_in_use > ledger.installed_permanent:
         problems.append(f"{ledger.permanent_in_use} Permanent licenses bound but only "

@@ -1,7 +1,7 @@
 """The ledger a decision starts from is kept between decisions (ledger_store.LedgerCache). Here it must equal a
-fresh ``load_ledger`` after every step of seeded random interleavings of syncs (apply_plan), meetings, purchases,
-reservations, demonstration grants, trials and sweeps, made by two runtimes on one database (two processes or
-nodes: each has its own cache and sees the other's writes only through the database).
+fresh load (``load_stored_ledger``) after every step of seeded random interleavings of syncs (apply_plan),
+meetings, purchases, reservations, demonstration grants, trials and sweeps, made by two runtimes on one database
+(two processes or nodes: each has its own cache and sees the other's writes only through the database).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import pytest
 from syncd import admin, errors, repo
 from syncd.config import load_config
 from syncd.facts import CucmFact
-from syncd.ledger_store import apply_plan, ledger_cache, load_ledger, lock_ledger
+from syncd.ledger_store import apply_plan, ledger_cache, load_ledger, load_stored_ledger, lock_ledger
 from syncd.reconcile import SourceFacts, SourceSpec, plan
 from syncd.runtime import Runtime
 from syncd.store.db import begin_write
@@ -47,11 +47,16 @@ def _sync(rt: Runtime, status: dict[int, int], now: datetime) -> None:
 
 
 def _check(rt: Runtime) -> None:
-    """The cached ledger and ids equal a fresh load, both read under the ledger lock."""
+    """The cached ledger and ids equal a fresh load, both read under the ledger lock; so does what a reader
+    without the lock gets (the snapshot, used only if no journal row came after it)."""
+    with rt.engine.connect() as conn:
+        read = load_ledger(conn, [_email(0)])
+        stored_then = load_stored_ledger(conn, [_email(0)])
+    assert read == stored_then
     with begin_write(rt.engine) as conn:
         lock_ledger(conn)
         snap = ledger_cache(rt.engine).current(conn)
-        ledger, ids = load_ledger(conn)
+        ledger, ids = load_stored_ledger(conn)
     assert snap.ledger == ledger
     assert snap.ids == ids
 
