@@ -174,8 +174,8 @@ class LedgerCache:
     larger id. Purchases, grants, the trial and the open meetings are few: a refresh reloads them whole. Journal
     rows written without the lock (a refused plan) change no ledger; they only cost a refresh. A snapshot read
     under the lock describes what was committed up to its position, so it is kept at once; the ledger after a
-    decision is kept only once its transaction has committed (:meth:`remember`). Snapshots are used only under
-    the lock.
+    decision is kept only once its transaction has committed (:meth:`remember`). Without the lock a snapshot is
+    only read, and only when no journal row came after it (:meth:`unchanged`).
     """
 
     def __init__(self) -> None:
@@ -275,12 +275,9 @@ def ledger_cache(engine: Engine) -> LedgerCache:
 
 
 def cached_ledger(conn: Connection, cache: LedgerCache, subjects: Iterable[str] = ()
-                  ) -> tuple[Ledger, dict[str, int], int]:
-    """What :func:`load_ledger` returns, from ``cache`` when it is current, and the journal position. Call with the
-    ledger lock held."""
-    snap = cache.current(conn)
-    ledger, ids = _with_subjects(conn, snap, subjects)
-    return ledger, ids, snap.position
+                  ) -> tuple[Ledger, dict[str, int]]:
+    """What :func:`load_ledger` returns, from ``cache`` brought up to date. Call with the ledger lock held."""
+    return _with_subjects(conn, cache.current(conn), subjects)
 
 
 def _with_subjects(conn: Connection, snap: Snapshot, subjects: Iterable[str]) -> tuple[Ledger, dict[str, int]]:
@@ -421,7 +418,7 @@ def apply_plan(conn: Connection, rt: Runtime, plan: Plan, run_id: str, now: date
     repo.write_sources(conn, plan.sources, run_id, now)     # not ledger data: before the lock, not holding it
     lock_ledger(conn)
     decided = [c for c in plan.changes if c.kind != "created"]
-    ledger, ids, _ = cached_ledger(conn, ledger_cache(rt.engine), [c.email for c in decided])
+    ledger, ids = cached_ledger(conn, ledger_cache(rt.engine), [c.email for c in decided])
     start = ledger
     relevant = ledger.relevant_keys()
     effects = Effects()
@@ -479,14 +476,13 @@ def decide_and_save(conn: Connection, rt: Runtime, event: Event, subjects: Seque
     """One admin or host decision in the caller's write transaction; returns it, the ledger after it, and the
     snapshot to :meth:`LedgerCache.remember` once the transaction has committed."""
     lock_ledger(conn)
-    ledger, ids, position = cached_ledger(conn, ledger_cache(rt.engine), subjects)
+    ledger, ids = cached_ledger(conn, ledger_cache(rt.engine), subjects)
     d = decide(ledger, event, rt.settings, now)
     after = apply(ledger, d)
     save_ledger(conn, ledger, after, ids, now, rt.actor)
     subject = subjects[0] if subjects else None
-    if bulk.append_journal(conn, journal_rows(d, run_id, rt.actor, subject)):
-        position = _position(conn)
-    return d, after, _trimmed(position, after, ids)
+    bulk.append_journal(conn, journal_rows(d, run_id, rt.actor, subject))
+    return d, after, _trimmed(_position(conn), after, ids)
 
 
 def replay_journal(conn: Connection) -> Ledger:
