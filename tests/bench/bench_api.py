@@ -1,8 +1,9 @@
 """Benchmark: the daemon's meetings API under sustained load from a second process, idle and during syncs.
 
 Run: `.venv/bin/python tests/bench/bench_api.py [--users 20000] [--hosts 1000] [--seconds 60] [--connections 4]
-[--no-postgres] [--no-sqlite] [--py-spy DIR]` (PostgreSQL: a fresh schema of database ``test`` on 127.0.0.1:5432, dropped
-afterwards; ``--py-spy DIR``: `py-spy record` of the daemon during each load, raw stacks in DIR/DB-CONDITION.txt).
+[--no-postgres] [--no-sqlite] [--py-spy DIR]` (PostgreSQL: a fresh schema of database ``test`` on 127.0.0.1:5432,
+dropped afterwards; ``--py-spy DIR``: `py-spy record` of the daemon during each load, raw stacks in
+DIR/DB-CONDITION.txt).
 
 For each database: a full `syncd sync` of ``--users`` CUCM users from the AXL simulator, ``--hosts`` Permanent
 licenses purchased and reserved for as many active people (the functions `syncd licenses` calls), then the real
