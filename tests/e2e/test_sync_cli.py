@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -128,3 +129,22 @@ def test_sigkill_in_the_middle_of_a_large_apply_leaves_previous_state(site: Site
     assert sum(1 for p in after.values() if not p["active"]) == 20000
     site.run("sync", "--check")
     site.run("db", "verify")
+
+
+def test_sources_read_at_the_same_time_keep_their_order_and_the_run_id(site: Site):
+    """The pipeline reads the second and later sources on threads of their own: their facts still come back in
+    configured order, their log lines carry the run's id, and a failed source still fails only itself."""
+    other = site.root / "cucm2-users.jsonl"
+    other.write_text("".join(json.dumps(cucm_row(n)) + "\n" for n in range(100, 110)))
+    site.extra_config = (f'\n[[sources.file]]\nname = "cucm2"\nkind = "cucm"\nformat = "jsonl"\npath = "{other}"\n'
+                         f'\n[[sources.file]]\nname = "gone"\nkind = "cucm"\nformat = "jsonl"\n'
+                         f'path = "{site.root / "missing.jsonl"}"\n')
+    site.write_config()
+    proc = site.run("-v", "sync", check=69, json_out=True)
+    out = json.loads(proc.stdout)
+    assert [(s["name"], s["complete"]) for s in out["sources"]] == [("cucm", True), ("cucm2", True), ("gone", False)]
+    assert out["changes"]["created"] == 50 and out["changes"]["deactivated"] == 0
+    reads = [json.loads(line) for line in proc.stderr.splitlines()
+             if line.startswith("{") and json.loads(line).get("event") == "source read"]
+    assert sorted(r["source"] for r in reads) == ["cucm", "cucm2", "gone"]
+    assert {r["run_id"] for r in reads} == {out["run_id"]}
