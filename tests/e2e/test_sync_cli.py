@@ -144,7 +144,7 @@ def test_sources_read_at_the_same_time_keep_their_order_and_the_run_id(site: Sit
     out = json.loads(proc.stdout)
     assert [(s["name"], s["complete"]) for s in out["sources"]] == [("cucm", True), ("cucm2", True), ("gone", False)]
     assert out["changes"]["created"] == 50 and out["changes"]["deactivated"] == 0
-    reads = [json.loads(line) for line in proc.stderr.splitlines()
-             if line.startswith("{") and json.loads(line).get("event") == "source read"]
+    lines = [json.loads(line) for line in proc.stderr.splitlines() if line.startswith("{")]
+    reads = [r for r in lines if r.get("event") == "source read"]
     assert sorted(r["source"] for r in reads) == ["cucm", "cucm2", "gone"]
     assert {r["run_id"] for r in reads} == {out["run_id"]}
