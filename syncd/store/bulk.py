@@ -177,7 +177,7 @@ def upsert_people(conn: Connection, rows: Iterable[Mapping[str, Any]],
     """Insert or update people keyed by ``email``; returns ``{email: id}`` of every row written (or of those
     whose e-mail is in ``ids_for``: a first sync needs no id of the 400,000 people it creates).
 
-    Each row holds ``email`` and the columns to set (see :class:`~syncd.store.models.Person`; a new person needs
+    Each row holds ``email`` and the columns to set (see :data:`~syncd.store.models.people`; a new person needs
     every non-null column). ``created_at`` is kept from the first insert; ``id`` is never changed.
     """
     t = models.people

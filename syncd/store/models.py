@@ -1,4 +1,4 @@
-"""The tables of the state store (SQLAlchemy 2 declarative models).
+"""The tables of the state store (SQLAlchemy Core tables).
 
 Every timestamp is an aware UTC datetime (:class:`UTCDateTime`). The person key ``people.email`` is normalised by
 the caller (NFC, trimmed, case-folded; see :mod:`syncd.emails`). The journal is append-only: this package offers
@@ -8,11 +8,19 @@ no way to change or remove its rows, and the initial migration installs triggers
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, cast
-
-from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, Integer, MetaData, String, Table, Text
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
 
 from .types import BigIntKey, NullableJSON, UTCDateTime
 
@@ -30,161 +38,147 @@ KEY = 128  # a source's record key: CUCM pkid, AD objectGUID, file row key
 RUN_ID = 32  # uuid4 hex
 ACTOR = 128  # cli:$USER | api | scheduler
 
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
-
-
-class Person(Base):
-    __tablename__ = "people"
-    __table_args__ = (CheckConstraint("management IN ('local', 'remote')", name="management"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    email: Mapped[str] = mapped_column(String(EMAIL), unique=True)
-    display_name: Mapped[str | None] = mapped_column(String(256))
-    active: Mapped[bool] = mapped_column(Boolean)
-    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
-    management: Mapped[str] = mapped_column(String(8))
-    in_cucm: Mapped[bool] = mapped_column(Boolean)
-    ad_guid: Mapped[str | None] = mapped_column(String(KEY), index=True)
-    inactive_reason: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    last_hosted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    first_grace_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+people = Table(
+    "people",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("email", String(EMAIL), unique=True, nullable=False),
+    Column("display_name", String(256)),
+    Column("active", Boolean, nullable=False),
+    Column("deleted", Boolean, default=False, nullable=False),
+    Column("management", String(8), nullable=False),
+    Column("in_cucm", Boolean, nullable=False),
+    Column("ad_guid", String(KEY), index=True),
+    Column("inactive_reason", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("deactivated_at", UTCDateTime),
+    Column("last_hosted_at", UTCDateTime),
+    Column("first_grace_at", UTCDateTime, index=True),
+    CheckConstraint("management IN ('local', 'remote')", name="management"),
+)
 
 
-class SourceRecord(Base):
-    """What syncd keeps of one record of one source (the reconciler's *fact*), with a digest of it."""
-
-    __tablename__ = "source_records"
-    __table_args__ = (Index("ix_source_records_source_email_key", "source", "email_key"),)
-
-    source: Mapped[str] = mapped_column(String(SOURCE), primary_key=True)
-    source_key: Mapped[str] = mapped_column(String(KEY), primary_key=True)
-    email_key: Mapped[str | None] = mapped_column(String(EMAIL))
-    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
-    active: Mapped[bool] = mapped_column(Boolean)
-    data: Mapped[dict[str, Any]] = mapped_column(JSON)
-    digest: Mapped[str] = mapped_column(String(64))
-    seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    run_id: Mapped[str | None] = mapped_column(String(RUN_ID))
-
-
-class DemoGrant(Base):
-    __tablename__ = "demo_grants"
-
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    count: Mapped[int] = mapped_column(Integer)
-    granted_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    actor: Mapped[str] = mapped_column(String(ACTOR))
+# What syncd keeps of one record of one source (the reconciler's *fact*), with a digest of it.
+source_records = Table(
+    "source_records",
+    metadata,
+    Column("source", String(SOURCE), primary_key=True),
+    Column("source_key", String(KEY), primary_key=True),
+    Column("email_key", String(EMAIL)),
+    Column("person_id", ForeignKey("people.id")),
+    Column("active", Boolean, nullable=False),
+    Column("data", JSON, nullable=False),
+    Column("digest", String(64), nullable=False),
+    Column("seen_at", UTCDateTime, nullable=False),
+    Column("run_id", String(RUN_ID)),
+    Index("ix_source_records_source_email_key", "source", "email_key"),
+)
 
 
-class License(Base):
-    """The one host license a person holds (at most one per person)."""
-
-    __tablename__ = "licenses"
-    __table_args__ = (
-        CheckConstraint("kind IN ('trial', 'permanent', 'grace', 'demonstration')", name="kind"),
-        CheckConstraint("management IN ('local', 'remote')", name="management"),
-        CheckConstraint("state IN ('active', 'expired')", name="state"),
-    )
-
-    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), primary_key=True, autoincrement=False)
-    kind: Mapped[str] = mapped_column(String(16))
-    management: Mapped[str] = mapped_column(String(8))
-    assigned_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    state: Mapped[str] = mapped_column(String(8))
-    demo_grant_id: Mapped[str | None] = mapped_column(ForeignKey("demo_grants.id"))
+demo_grants = Table(
+    "demo_grants",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("count", Integer, nullable=False),
+    Column("granted_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("actor", String(ACTOR), nullable=False),
+)
 
 
-class Purchase(Base):
-    __tablename__ = "purchases"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    count: Mapped[int] = mapped_column(Integer)
-    at: Mapped[datetime] = mapped_column(UTCDateTime)
-    actor: Mapped[str] = mapped_column(String(ACTOR))
-
-
-class Trial(Base):
-    """The optional trial window: a single row with id 1."""
-
-    __tablename__ = "trial"
-    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    start: Mapped[datetime] = mapped_column(UTCDateTime)
-    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+# The one host license a person holds (at most one per person).
+licenses = Table(
+    "licenses",
+    metadata,
+    Column("person_id", ForeignKey("people.id"), primary_key=True, autoincrement=False),
+    Column("kind", String(16), nullable=False),
+    Column("management", String(8), nullable=False),
+    Column("assigned_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime),
+    Column("state", String(8), nullable=False),
+    Column("demo_grant_id", ForeignKey("demo_grants.id")),
+    CheckConstraint("kind IN ('trial', 'permanent', 'grace', 'demonstration')", name="kind"),
+    CheckConstraint("management IN ('local', 'remote')", name="management"),
+    CheckConstraint("state IN ('active', 'expired')", name="state"),
+)
 
 
-class Cursor(Base):
-    """A source's incremental-read position; written in the same transaction as the changes it covers."""
-
-    __tablename__ = "cursors"
-
-    source: Mapped[str] = mapped_column(String(SOURCE), primary_key=True)
-    data: Mapped[dict[str, Any]] = mapped_column(JSON)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    run_id: Mapped[str | None] = mapped_column(String(RUN_ID))
-
-
-class Run(Base):
-    __tablename__ = "runs"
-
-    run_id: Mapped[str] = mapped_column(String(RUN_ID), primary_key=True)
-    started_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
-    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    actor: Mapped[str] = mapped_column(String(ACTOR))
-    mode: Mapped[str] = mapped_column(String(16))
-    result: Mapped[str | None] = mapped_column(String(16))
-    exit_code: Mapped[int | None] = mapped_column(Integer)
-    summary: Mapped[dict[str, Any] | None] = mapped_column(NullableJSON)
+purchases = Table(
+    "purchases",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("count", Integer, nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor", String(ACTOR), nullable=False),
+)
 
 
-class Meeting(Base):
-    """A meeting hosted under a license; ``ended_at`` is NULL while it is open."""
-
-    __tablename__ = "meetings"
-
-    meeting_id: Mapped[str] = mapped_column(String(KEY), primary_key=True)
-    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
-    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
-
-
-class JournalEntry(Base):
-    """One row of the append-only audit trail: a change or a decision, with the sentence an admin reads."""
-
-    __tablename__ = "journal"
-    __table_args__ = (Index("ix_journal_person_id", "person", "id"),)
-
-    id: Mapped[int] = mapped_column(BigIntKey, primary_key=True, autoincrement=True)
-    run_id: Mapped[str | None] = mapped_column(String(RUN_ID), index=True)
-    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
-    actor: Mapped[str] = mapped_column(String(ACTOR))
-    person: Mapped[str | None] = mapped_column(String(EMAIL))
-    event: Mapped[str] = mapped_column(String(64))
-    source: Mapped[str | None] = mapped_column(String(SOURCE))
-    rule: Mapped[str | None] = mapped_column(String(16))
-    sentence: Mapped[str] = mapped_column(Text)
-    before: Mapped[dict[str, Any] | None] = mapped_column(NullableJSON)
-    after: Mapped[dict[str, Any] | None] = mapped_column(NullableJSON)
-    decision: Mapped[dict[str, Any] | None] = mapped_column(NullableJSON)
+# The optional trial window: a single row with id 1.
+trial = Table(
+    "trial",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("start", UTCDateTime, nullable=False),
+    Column("ends_at", UTCDateTime, nullable=False),
+    Column("ended_at", UTCDateTime),
+    CheckConstraint("id = 1", name="single_row"),
+)
 
 
-metadata = Base.metadata
-people = cast(Table, Person.__table__)
-source_records = cast(Table, SourceRecord.__table__)
-licenses = cast(Table, License.__table__)
-purchases = cast(Table, Purchase.__table__)
-demo_grants = cast(Table, DemoGrant.__table__)
-trial = cast(Table, Trial.__table__)
-cursors = cast(Table, Cursor.__table__)
-runs = cast(Table, Run.__table__)
-meetings = cast(Table, Meeting.__table__)
-journal = cast(Table, JournalEntry.__table__)
+# A source's incremental-read position; written in the same transaction as the changes it covers.
+cursors = Table(
+    "cursors",
+    metadata,
+    Column("source", String(SOURCE), primary_key=True),
+    Column("data", JSON, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("run_id", String(RUN_ID)),
+)
+
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("run_id", String(RUN_ID), primary_key=True),
+    Column("started_at", UTCDateTime, index=True, nullable=False),
+    Column("finished_at", UTCDateTime),
+    Column("actor", String(ACTOR), nullable=False),
+    Column("mode", String(16), nullable=False),
+    Column("result", String(16)),
+    Column("exit_code", Integer),
+    Column("summary", NullableJSON),
+)
+
+
+# A meeting hosted under a license; ``ended_at`` is NULL while it is open.
+meetings = Table(
+    "meetings",
+    metadata,
+    Column("meeting_id", String(KEY), primary_key=True),
+    Column("person_id", ForeignKey("people.id"), index=True, nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("ended_at", UTCDateTime, index=True),
+)
+
+
+# One row of the append-only audit trail: a change or a decision, with the sentence an admin reads.
+journal = Table(
+    "journal",
+    metadata,
+    Column("id", BigIntKey, primary_key=True, autoincrement=True),
+    Column("run_id", String(RUN_ID), index=True),
+    Column("at", UTCDateTime, index=True, nullable=False),
+    Column("actor", String(ACTOR), nullable=False),
+    Column("person", String(EMAIL)),
+    Column("event", String(64), nullable=False),
+    Column("source", String(SOURCE)),
+    Column("rule", String(16)),
+    Column("sentence", Text, nullable=False),
+    Column("before", NullableJSON),
+    Column("after", NullableJSON),
+    Column("decision", NullableJSON),
+    Index("ix_journal_person_id", "person", "id"),
+)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 
 from alembic import command
@@ -11,7 +13,7 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import Engine
 
 from syncd.store.db import make_engine
-from syncd.store.migrate import alembic_config, current_revision, head_revision, upgrade
+from syncd.store.migrate import HEAD, alembic_config, current_revision, head_revision, upgrade
 from syncd.store.models import metadata
 from tests.integration.store.storehelp import count_statements
 
@@ -41,6 +43,19 @@ def test_upgrade_is_idempotent_and_cheap_when_current(engine: Engine) -> None:
     assert n.count <= 3
     assert current_revision(engine) == head_revision()
     assert _diff(engine) == []
+
+
+def test_head_constant_is_alembics_head() -> None:
+    assert head_revision() == HEAD
+
+
+def test_a_current_database_is_checked_without_importing_alembic_or_the_orm(engine: Engine) -> None:
+    """Every command checks the revision first; on a current database that must not pay for Alembic's import."""
+    code = ("import sys; from syncd.store.migrate import upgrade; print(upgrade(sys.argv[1])); "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('alembic', 'mako') or m == 'sqlalchemy.orm'))")
+    url = engine.url.render_as_string(hide_password=False)
+    out = subprocess.run([sys.executable, "-c", code, url], capture_output=True, text=True, check=True).stdout
+    assert out.split("\n")[:2] == [HEAD, "[]"]
 
 
 def test_downgrade_to_base_and_upgrade_again(engine: Engine) -> None:
