@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .records import AdUser, CucmUser, SourceBatch, SourceRecord
+from .records import AdUser, Convert, CucmUser, SourceBatch, as_is
 
 
 def _bool(v: Any) -> bool | None:
@@ -94,14 +94,16 @@ class FileConnector:
                     raise ValueError("not a JSON object")
                 yield obj
 
-    def read(self, cursor: dict[str, Any] | None, full: bool, now: datetime) -> SourceBatch:
+    def read(self, cursor: dict[str, Any] | None, full: bool, now: datetime,
+             convert: Convert | None = None) -> SourceBatch:
         make = _cucm if self.options.kind == "cucm" else _ad
-        records: list[SourceRecord] = []
+        convert = convert or as_is
+        records: list[Any] = []
         n = 1   # the line (JSON lines) or data row (CSV) being read, for the error message
         try:
             for row in self._rows():
                 if row:
-                    records.append(make(row))
+                    records.append(convert(make(row)))
                 n += 1
         except (OSError, UnicodeDecodeError) as e:
             return self._failed(f"cannot read {self.options.path}: {e.strerror if isinstance(e, OSError) else e}")

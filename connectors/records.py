@@ -8,7 +8,7 @@ read is marked incomplete; it is never an empty complete read, so it can never d
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
@@ -66,29 +66,37 @@ class AdUser:
 
 
 SourceRecord = CucmUser | AdUser
+Convert = Callable[[SourceRecord], Any]
+
+
+def as_is(record: SourceRecord) -> SourceRecord:
+    """The ``convert`` of a caller that keeps the records themselves."""
+    return record
 
 
 @dataclass(slots=True)
 class SourceBatch:
     """What one read of one source produced.
 
-    ``records`` may be a list or any re-iterable sequence. ``complete`` is True only when the read covered the
-    whole source (a full read that finished) or, for an incremental read, when every change since the stored
-    cursor was read. ``full`` says whether this was a full read (absence means removal) or an incremental one
-    (only the changed records are present). ``cursor`` is the opaque JSON-serialisable state to store when the
-    batch is applied; None keeps the stored cursor. ``error`` is a one-line reason when the read failed.
+    ``records`` may be a list or any re-iterable sequence; when the reader passed ``convert`` to
+    :meth:`Connector.read`, it holds what ``convert`` made of each record. ``complete`` is True only when the
+    read covered the whole source (a full read that finished) or, for an incremental read, when every change
+    since the stored cursor was read. ``full`` says whether this was a full read (absence means removal) or an
+    incremental one (only the changed records are present). ``cursor`` is the opaque JSON-serialisable state to
+    store when the batch is applied; None keeps the stored cursor. ``error`` is a one-line reason when the read
+    failed.
     """
 
     source: str
     source_type: str            # "cucm" | "ad" | "file"
-    records: Sequence[SourceRecord]
+    records: Sequence[Any]
     complete: bool
     full: bool
     cursor: dict[str, Any] | None = None
     error: str | None = None
     notes: list[str] = field(default_factory=list)   # e.g. "queueId changed: full read"
 
-    def __iter__(self) -> Iterator[SourceRecord]:
+    def __iter__(self) -> Iterator[Any]:
         return iter(self.records)
 
 
@@ -107,10 +115,15 @@ class Connector(Protocol):
     name: str
     source_type: str
 
-    def read(self, cursor: dict[str, Any] | None, full: bool, now: datetime) -> SourceBatch:
+    def read(self, cursor: dict[str, Any] | None, full: bool, now: datetime,
+             convert: Convert | None = None) -> SourceBatch:
         """Read the source. ``full`` forces a full read; a connector may also decide to read fully
         (no cursor, cursor invalidated) and says so in ``SourceBatch.full`` and ``notes``.
-        Never raises for a source failure: it returns an incomplete batch with ``error`` set."""
+        Never raises for a source failure: it returns an incomplete batch with ``error`` set.
+
+        ``convert``, when given, is applied to every record (removed ones included) and the batch holds what
+        it returns. The CUCM connector applies it as each page arrives, so a caller that keeps a compact form
+        of each record never holds a whole 400,000-user read as records."""
         ...
 
     def close(self) -> None: ...

@@ -21,7 +21,7 @@ from connectors.records import Connector
 
 from . import errors, ledger_store, repo, safety
 from .logging import bind_run, get_logger
-from .reconcile import Plan, SourceFacts, SourceSpec, plan, source_facts
+from .reconcile import Plan, SourceFacts, SourceSpec, as_fact, plan, source_facts
 from .runtime import Runtime
 from .store import bulk
 from .store.db import begin_write
@@ -80,7 +80,7 @@ class SyncReport:
 def _read_one(conn: Connector, cursor: dict[str, Any] | None, full: bool, now: datetime) -> SourceFacts:
     started = time.monotonic()
     try:
-        batch = conn.read(None if full else cursor, full, now)
+        batch = conn.read(None if full else cursor, full, now, convert=as_fact)
     finally:
         conn.close()
     level = log.info if batch.complete else log.warning

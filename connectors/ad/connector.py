@@ -55,7 +55,7 @@ from connectors.ad.values import (
     tombstone_from_entry,
     user_from_entry,
 )
-from connectors.records import AdUser, SourceBatch, SourceError
+from connectors.records import AdUser, Convert, SourceBatch, SourceError
 
 DIRSYNC_ATTRIBUTES = [
     "objectGUID", "sAMAccountName", "userPrincipalName", "mail", "userAccountControl", "accountExpires",
@@ -83,7 +83,8 @@ class AdConnector:
         self._nc: str | None = None       # the domain naming context, from the rootDSE
 
     # ------------------------------------------------------------------------------------------------ public
-    def read(self, cursor: dict[str, Any] | None, full: bool, now: datetime) -> SourceBatch:
+    def read(self, cursor: dict[str, Any] | None, full: bool, now: datetime,
+             convert: Convert | None = None) -> SourceBatch:
         problems = self.opts.problems()
         if problems:
             return self._failed(f"configuration: {problems[0]}", full=True)
@@ -107,6 +108,8 @@ class AdConnector:
                         notes.append(f"full read: {exc}")
                         batch = self._full(conn, url, now, notes)
                 batch.notes[:0] = [f"domain controller skipped: {e}" for e in errors]
+                if convert is not None:
+                    batch.records = [convert(r) for r in batch.records]
                 return batch
             except Exception as exc:
                 err = describe(exc)

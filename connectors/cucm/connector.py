@@ -14,7 +14,7 @@ from typing import Any
 
 from lxml import etree
 
-from connectors.records import CucmUser, SourceBatch
+from connectors.records import Convert, CucmUser, SourceBatch, as_is
 
 from . import sql
 from .client import AxlClient, AxlError, one_line
@@ -71,8 +71,10 @@ class CucmConnector:
 
     # -- entry point --------------------------------------------------------------------------------------
 
-    def read(self, cursor: dict[str, Any] | None, full: bool, now: datetime) -> SourceBatch:
+    def read(self, cursor: dict[str, Any] | None, full: bool, now: datetime,
+             convert: Convert | None = None) -> SourceBatch:
         """Read the source: incrementally from ``cursor`` unless ``full`` or the cursor cannot be used."""
+        convert = convert or as_is
         notes: list[str] = []
         if self.opts.insecure:
             log.warning("%s: TLS certificate verification is OFF (insecure = true)", self.name)
@@ -84,14 +86,14 @@ class CucmConnector:
         try:
             if not full_read:
                 try:
-                    return self._incremental(cursor or {}, notes)
+                    return self._incremental(cursor or {}, notes, convert)
                 except _NeedFullRead as e:
                     log.warning("%s: %s: full read", self.name, e)
                     notes.append(f"{e}: full read")
                     full_read = True
             elif not full:
                 notes.append("no stored cursor: full read")
-            return self._full(notes)
+            return self._full(notes, convert)
         except AxlError as e:
             log.error("%s: read failed: %s", self.name, e)
             return SourceBatch(self.name, self.source_type, [], complete=False, full=full_read,
@@ -104,9 +106,9 @@ class CucmConnector:
 
     # -- full read ----------------------------------------------------------------------------------------
 
-    def _full(self, notes: list[str]) -> SourceBatch:
+    def _full(self, notes: list[str], convert: Convert) -> SourceBatch:
         cursor = self._baseline(notes)
-        records = self._all_by_sql() if self.opts.method == "sql" else self._all_by_list()
+        records = self._all_by_sql(convert) if self.opts.method == "sql" else self._all_by_list(convert)
         log.info("%s: full read: %d users (%d requests)", self.name, len(records), self._client.requests_sent)
         return SourceBatch(self.name, self.source_type, records, complete=True, full=True, cursor=cursor,
                            notes=notes)
@@ -155,7 +157,7 @@ class CucmConnector:
             pos = advance(payload, pos, page)
             yield payload
 
-    def _all_by_sql(self) -> list[CucmUser]:
+    def _all_by_sql(self, convert: Convert) -> list[Any]:
         def advance(payload: etree._Element, pos: str, size: int) -> str | None:
             n, last = page_extent(payload)
             if n < size or last is None:
@@ -166,17 +168,17 @@ class CucmConnector:
                                kind="malformed", temporary=False)
             return nxt
 
-        records: list[CucmUser] = []
+        records: list[Any] = []
         seen: set[str] = set()
         for payload in self._pages("executeSQLQuery", "", lambda last, size: {"sql": sql.page_after(last, size)},
                                    advance):
             for u in users_from_sql(payload, sql.COLUMNS):
                 if u.uuid not in seen:
                     seen.add(u.uuid)
-                    records.append(u)
+                    records.append(convert(u))
         return records
 
-    def _all_by_list(self) -> list[CucmUser]:
+    def _all_by_list(self, convert: Convert) -> list[Any]:
         def request(skip: int, size: int) -> dict[str, Any]:
             return {"searchCriteria": {"userid": "%"}, "returnedTags": LIST_TAGS, "skip": skip, "first": size}
 
@@ -184,7 +186,7 @@ class CucmConnector:
             n, _ = page_extent(payload)
             return skip + n if n >= size else None
 
-        records: list[CucmUser] = []
+        records: list[Any] = []
         seen: set[str] = set()
         for payload in self._pages("listUser", 0, request, advance):
             before = len(records)
@@ -192,7 +194,7 @@ class CucmConnector:
             for u in self._with_ldap_flags(users):
                 if u.uuid not in seen:      # rows can shift between pages while users change: upsert by uuid
                     seen.add(u.uuid)
-                    records.append(u)
+                    records.append(convert(u))
             if users and len(records) == before and len(users) >= self.opts.page_size:
                 raise AxlError("listUser: a full page of users already read (skip ignored?); stopping",
                                kind="malformed", temporary=False)
@@ -230,7 +232,7 @@ class CucmConnector:
 
     # -- incremental read ---------------------------------------------------------------------------------
 
-    def _incremental(self, cursor: dict[str, Any], notes: list[str]) -> SourceBatch:
+    def _incremental(self, cursor: dict[str, Any], notes: list[str], convert: Convert) -> SourceBatch:
         queue_id = cursor.get("queue_id")
         nxt = cursor.get("next_start_change_id")
         if not isinstance(queue_id, str) or not isinstance(nxt, int) or isinstance(nxt, bool):
@@ -263,7 +265,7 @@ class CucmConnector:
         limit = REREAD_LIMIT[self.opts.method]
         if len(changed) > limit:
             raise _NeedFullRead(f"{len(changed)} changed users (more than {limit} to re-read one by one)")
-        records = self._reread(changed)
+        records = [convert(u) for u in self._reread(changed)]
         notes.append(f"{len(changed)} changed users since change id {cursor['next_start_change_id']}")
         log.info("%s: incremental read: %d changed users", self.name, len(changed))
         return SourceBatch(self.name, self.source_type, records, complete=True, full=False,

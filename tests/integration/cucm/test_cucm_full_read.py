@@ -107,3 +107,21 @@ def test_a_url_without_the_trailing_slash_is_completed(sim, make_conn):
     batch = make_conn(sim, url=sim.url.rstrip("/")).read(None, False, NOW)
     assert batch.complete and len(batch.records) == 300
     assert all(x.status == 200 for x in sim.exchanges)
+
+
+@pytest.mark.parametrize("method", ["sql", "list"])
+def test_a_full_read_converts_each_page_as_it_arrives(sim, make_conn, method):
+    """syncd keeps a compact fact of each record: the records of a page must be handed over before the next page is
+    asked for, or a 400,000-user read would hold every record at once."""
+    plain = make_conn(sim, method=method, page_size=50).read(None, True, NOW)
+    conn = make_conn(sim, method=method, page_size=50)
+    requests_at: list[int] = []
+
+    def convert(r):
+        requests_at.append(conn._client.requests_sent)
+        return ("kept", r.uuid)
+
+    batch = conn.read(None, True, NOW, convert=convert)
+    assert batch.complete and batch.records == [("kept", r.uuid) for r in plain.records]
+    assert requests_at == sorted(requests_at)
+    assert len(set(requests_at)) >= len(plain.records) // 50      # one moment per page, not one at the end
