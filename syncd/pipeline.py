@@ -85,11 +85,13 @@ def _read_one(conn: Connector, cursor: dict[str, Any] | None, full: bool, now: d
         batch = conn.read(None if full else cursor, full, now, convert=as_fact)
     finally:
         conn.close()
+    seconds = time.monotonic() - started
     level = log.info if batch.complete else log.warning
     level("source read", source=conn.name, complete=batch.complete, full=batch.full,
-          records=len(batch.records), error=batch.error, notes=batch.notes,
-          seconds=round(time.monotonic() - started, 3))
-    return source_facts(batch, consume=True)
+          records=len(batch.records), error=batch.error, notes=batch.notes, seconds=round(seconds, 3))
+    read = source_facts(batch, consume=True)
+    read.seconds = seconds
+    return read
 
 
 def _read_all(rt: Runtime, names: Sequence[str] | None, full: bool, cursors: dict[str, Any],
@@ -101,10 +103,9 @@ def _read_all(rt: Runtime, names: Sequence[str] | None, full: bool, cursors: dic
     thread (so Ctrl-C and SIGTERM reach it as before); the others on daemon threads that inherit the run's log
     context. The facts come back in source order, and a read's exception (a bug or a user error; a source
     failure is an incomplete batch, not an exception) is raised as if the sources had been read one by one.
+    ``run_sync`` has refused a run without sources before this is called, so there is at least one.
     """
     conns = rt.connectors(names)
-    if not conns:
-        return {}
     results: dict[str, SourceFacts | BaseException] = {}
 
     def read(conn: Connector) -> None:

@@ -72,6 +72,7 @@ class SourceOutcome:
     cursor: dict[str, Any] | None
     notes: list[str]
     skipped_no_email: int = 0
+    seconds: float = 0.0             # how long the read took
     upserts: list[Fact] = field(default_factory=list)     # facts new or changed
     deletes: list[str] = field(default_factory=list)      # keys no longer present
     used: bool = False               # the batch changed the source's facts (complete)
@@ -79,7 +80,7 @@ class SourceOutcome:
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "type": self.type, "complete": self.complete, "full": self.full,
                 "records": self.records, "error": self.error, "skipped_no_email": self.skipped_no_email,
-                "notes": list(self.notes)}
+                "notes": list(self.notes), "seconds": round(self.seconds, 3)}
 
 
 @dataclass(slots=True)
@@ -132,6 +133,7 @@ class SourceFacts:
     facts: list[Fact]
     removed: list[str]              # keys of CUCM users an incremental read reports deleted
     skipped_no_email: int
+    seconds: float = 0.0            # how long the read took
 
 
 def source_facts(batch: SourceBatch, consume: bool = False) -> SourceFacts:
@@ -187,7 +189,7 @@ def merge_source(
         return dict(stored), SourceOutcome(spec.name, spec.type, True, False, 0, None, None, [], used=False)
     read = batch if isinstance(batch, SourceFacts) else source_facts(batch)
     outcome = SourceOutcome(spec.name, spec.type, read.complete, read.full, read.records, read.error,
-                            read.cursor if read.complete else None, list(read.notes))
+                            read.cursor if read.complete else None, list(read.notes), seconds=read.seconds)
     if not read.complete:
         return dict(stored), outcome
     facts, removed = read.facts, read.removed

@@ -3,15 +3,16 @@ of tests/integration/samba, into SQLite and PostgreSQL.
 
 Run: `.venv/bin/python tests/bench/bench_sync.py [--users 400000] [--samba 10000] [--no-postgres]` (`--samba 0`
 leaves AD out; seeding 10,000 Samba users takes minutes the first time, then comes from a cache). Prints, from
-one run: wall seconds, users/s and peak RSS of the `syncd` process for the first full sync, an incremental sync
-after 100 CUCM changes, and a no-change sync; PostgreSQL figures also as a ratio of SQLite's. Not a test:
-nothing here fails on a time.
+one run: wall seconds (and how much of it was the slowest source read), users/s and peak RSS of the `syncd`
+process for the first full sync, an incremental sync after 100 CUCM changes, and a no-change sync; PostgreSQL
+figures also as a ratio of SQLite's. Not a test: nothing here fails on a time.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import shutil
 import subprocess
@@ -27,19 +28,24 @@ from connectors.axlsim import Simulator
 SYNCD = shutil.which("syncd", path=str(Path(sys.executable).parent)) or "syncd"
 
 
-def run(config: Path, *args: str) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MiB) of one `syncd` run in a fresh child process."""
-    code = ("import resource, subprocess, sys, time; t = time.monotonic(); "
+def run(config: Path, *args: str) -> tuple[float, float, float]:
+    """Wall seconds, peak RSS (MiB) and the sources' own seconds of one `syncd sync` in a fresh child process.
+
+    The sources are read at the same time, so their own latency is the slowest read (``sources[].seconds`` of
+    the `--json` output): what is left of the wall time is syncd's."""
+    code = ("import json, resource, subprocess, sys, time; t = time.monotonic(); "
             "r = subprocess.run(sys.argv[1:], capture_output=True, text=True); "
             "w = time.monotonic() - t; "
             "rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024; "
-            "print(w, rss); sys.stderr.write(r.stderr[-2000:]); sys.exit(r.returncode)")
-    proc = subprocess.run([sys.executable, "-c", code, SYNCD, "--config", str(config), *args],
+            "print(json.dumps({'wall': w, 'rss': rss, 'out': r.stdout})); "
+            "sys.stderr.write(r.stderr[-2000:]); sys.exit(r.returncode)")
+    proc = subprocess.run([sys.executable, "-c", code, SYNCD, "--config", str(config), "--json", *args],
                           capture_output=True, text=True, env={**os.environ, "SYNCD_CONFIG": ""})
     if proc.returncode not in (0, 1):
         raise SystemExit(f"syncd {' '.join(args)} failed ({proc.returncode}): {proc.stderr}")
-    wall, rss = proc.stdout.split()
-    return float(wall), float(rss)
+    got = json.loads(proc.stdout)
+    sources = max(s["seconds"] for s in json.loads(got["out"])["sources"])
+    return got["wall"], got["rss"], sources
 
 
 def _ad_source(dc: Any, root: Path) -> str:
@@ -51,7 +57,7 @@ def _ad_source(dc: Any, root: Path) -> str:
             f'base_dns = ["{dc.users_ou}"]\npage_size = 1000\n\n')
 
 
-def bench(label: str, db_url: str, sim: Simulator, root: Path, ad: str) -> dict[str, tuple[float, float]]:
+def bench(label: str, db_url: str, sim: Simulator, root: Path, ad: str) -> dict[str, tuple[float, float, float]]:
     secret = root / f"{label}.secret"
     secret.write_text(sim.password)
     secret.chmod(0o600)
@@ -79,7 +85,7 @@ def main() -> int:
     ap.add_argument("--no-postgres", action="store_true")
     args = ap.parse_args()
     root = Path(tempfile.mkdtemp(prefix="bench-sync-"))
-    results: dict[str, dict[str, tuple[float, float]]] = {}
+    results: dict[str, dict[str, tuple[float, float, float]]] = {}
     schema = f"bench_{uuid.uuid4().hex[:8]}"
     with contextlib.ExitStack() as stack:
         ad = ""
@@ -111,11 +117,14 @@ def main() -> int:
     shutil.rmtree(root, ignore_errors=True)
     total = args.users + args.samba
     print(f"\n{args.users} CUCM users + {args.samba} AD accounts; {os.cpu_count()} CPUs; {time.strftime('%Y-%m-%d')}")
-    print(f"{'database':<11} {'run':<27} {'seconds':>8} {'users/s':>9} {'peak RSS MiB':>13} {'vs SQLite':>10}")
+    print(f"{'database':<11} {'run':<27} {'seconds':>8} {'sources':>8} {'syncd':>6} {'users/s':>9} "
+          f"{'peak RSS MiB':>13} {'MB':>5} {'vs SQLite':>10}")
     for db, runs in results.items():
-        for name, (wall, rss) in runs.items():
+        for name, (wall, rss, sources) in runs.items():
             ratio = wall / results["sqlite"][name][0]
-            print(f"{db:<11} {name:<27} {wall:8.2f} {total / wall:9.0f} {rss:13.0f} {ratio:9.2f}x")
+            print(f"{db:<11} {name:<27} {wall:8.2f} {sources:8.2f} {wall - sources:6.2f} {total / wall:9.0f} "
+                  f"{rss:13.0f} {rss * 1.048576:5.0f} {ratio:9.2f}x")
+    print("sources: the slowest source read (they overlap); syncd: the rest of the wall time; MB: 10^6 bytes")
     return 0
 
 

@@ -42,6 +42,7 @@ def test_cucm_sync_end_to_end(tmp_path: Path, db_url: str, sim: Simulator):
     site = CucmSite(tmp_path, db_url, sim)
     out = site.json("sync", "--source", "cucm")
     assert out["result"] == "applied" and out["sources"][0]["complete"] and out["sources"][0]["full"]
+    assert 0 < out["sources"][0]["seconds"] <= out["seconds"]       # the read's own time, within the run's
     people = {p["email"]: p for p in site.json("users", "list")}
     expected = {u.mailid.casefold() for u in sim.population if u.mailid}
     assert len(people) == len(expected) - out["changes"]["conflicts"]
