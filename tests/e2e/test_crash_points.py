@@ -35,6 +35,7 @@ from tests.e2e.site import (
     prepare_large_change,
     state_diff,
 )
+from tests.needs import unavailable
 
 USERS = 20_000
 KILL_POINTS = 20
@@ -131,7 +132,7 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
     mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(mnt)],
                              capture_output=True, text=True)
     if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs to fill up: {mounted.stderr.strip()}")
+        unavailable(f"cannot mount a tmpfs to fill up: {mounted.stderr.strip()}", "SYNCD_REQUIRE_MOUNT")
     try:
         yield mnt
     finally:

@@ -19,6 +19,7 @@ from syncd.store import bulk, models
 from syncd.store.db import DatabaseUnavailable, DiskFull, InvalidDatabaseURL, begin_write, default_url, make_engine
 from syncd.store.migrate import upgrade
 from tests.integration.store.storehelp import NOW, person
+from tests.needs import unavailable
 
 
 def test_default_url(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -145,13 +146,13 @@ def tiny_tablespace(pg_engine: Engine) -> Iterator[str]:
     import tempfile
 
     if os.geteuid() != 0:
-        pytest.skip("filling a disk for real needs root (to mount a tiny tmpfs)")
+        unavailable("filling a disk for real needs root (to mount a tiny tmpfs)", "SYNCD_REQUIRE_MOUNT")
     where = Path(tempfile.mkdtemp(prefix="syncd-tiny-"))  # under /tmp: the server can reach it
     try:
         if subprocess.run(
             ["mount", "-t", "tmpfs", "-o", "size=1m,mode=0700", "tmpfs", str(where)], capture_output=True
         ).returncode:
-            pytest.skip("cannot mount a tmpfs here")
+            unavailable("cannot mount a tmpfs here", "SYNCD_REQUIRE_MOUNT")
         name = f"tiny_{os.getpid()}_{time.monotonic_ns()}"
         try:
             os.chown(where, pwd.getpwnam("postgres").pw_uid, -1)
@@ -159,7 +160,7 @@ def tiny_tablespace(pg_engine: Engine) -> Iterator[str]:
                 try:
                     conn.exec_driver_sql(f"CREATE TABLESPACE {name} LOCATION '{where}'")
                 except ProgrammingError as e:
-                    pytest.skip(f"cannot create a tablespace: {' '.join(str(e.orig).split())}")
+                    unavailable(f"cannot create a tablespace: {' '.join(str(e.orig).split())}", "SYNCD_REQUIRE_MOUNT")
             yield name
         finally:
             with pg_engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
