@@ -89,7 +89,7 @@ def _read_one(conn: Connector, cursor: dict[str, Any] | None, full: bool, now: d
     level = log.info if batch.complete else log.warning
     level("source read", source=conn.name, complete=batch.complete, full=batch.full,
           records=len(batch.records), error=batch.error, notes=batch.notes, seconds=round(seconds, 3))
-    read = source_facts(batch, consume=True)
+    read = source_facts(batch)
     read.seconds = seconds
     return read
 
