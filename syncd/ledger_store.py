@@ -415,7 +415,7 @@ def apply_plan(conn: Connection, rt: Runtime, plan: Plan, run_id: str, now: date
     skip the policy engine: their journal row carries the state that a replay turns into AddPerson. That keeps a
     400,000-person first sync to a few bulk writes, its journal streamed in chunks rather than held in memory.
     """
-    repo.write_sources(conn, plan.sources, run_id, now)     # not ledger data: before the lock, not holding it
+    repo.write_sources(conn, plan, run_id, now)     # not ledger data: before the lock, not holding it
     lock_ledger(conn)
     decided = [c for c in plan.changes if c.kind != "created"]
     ledger, ids = cached_ledger(conn, ledger_cache(rt.engine), [c.email for c in decided])

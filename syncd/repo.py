@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.engine import Connection
 
 from .facts import AdFact, CucmFact, Fact, fact_from_data
-from .reconcile import Change, PersonRow, SourceFacts, SourceOutcome, SourceSpec
+from .reconcile import Change, PersonRow, Plan, SourceFacts, SourceSpec
 from .store import bulk, models
 
 
@@ -81,7 +81,8 @@ def _affected(conn: Connection, specs: Sequence[SourceSpec], reads: Mapping[str,
     """The e-mail keys whose state an incremental run can change; fills ``facts`` with the stored facts of the
     records it read. They are: the old and new e-mail of every record read or removed; people linked to, or
     matched by sAMAccountName with, an AD account that changed or whose expiry has passed since the last applied
-    run (expiry writes nothing in AD); and every standing conflict, which is reported again each run."""
+    run (expiry writes nothing in AD); and every standing conflict (as the last applied run left them, see
+    :func:`write_sources`), which is reported again each run."""
     types = {s.name: s.type for s in specs}
     t = models.source_records
     cols = (t.c.source, t.c.source_key, t.c.email_key, t.c.data)
@@ -112,8 +113,7 @@ def _affected(conn: Connection, specs: Sequence[SourceSpec], reads: Mapping[str,
         userid = func.lower(t.c.data["userid"].as_string())
         emails.update(e for (e,) in _select_in(conn, select(t.c.email_key).where(t.c.source.in_(cucm)), userid,
                                                sams) if e)
-    shared = select(t.c.email_key).where(t.c.email_key.is_not(None)).group_by(t.c.source, t.c.email_key)
-    emails.update(e for (e,) in conn.execute(shared.having(func.count() > 1)))
+    emails.update(e for (e,) in conn.execute(select(models.conflicts.c.email_key)))
     return emails
 
 
@@ -170,9 +170,13 @@ def write_people(conn: Connection, changes: Sequence[Change], now: datetime,
     return bulk.upsert_people(conn, (person_row(c, now) for c in changes), ids_for=ids_for)
 
 
-def write_sources(conn: Connection, outcomes: Sequence[SourceOutcome], run_id: str, now: datetime) -> None:
-    """Source facts, removals and cursors of the complete sources."""
-    for s in outcomes:
+def write_sources(conn: Connection, plan: Plan, run_id: str, now: datetime) -> None:
+    """Source facts, removals and cursors of the complete sources, and the conflicts now standing.
+
+    The plan's conflicts are every conflict of the whole store, also when it was planned over a scope: a scoped
+    plan loads every standing conflict, and a new one can only come from a record this run read."""
+    _write_conflicts(conn, plan.conflicts)
+    for s in plan.sources:
         if not s.complete:
             continue
         bulk.upsert_source_records(conn, (
@@ -184,6 +188,17 @@ def write_sources(conn: Connection, outcomes: Sequence[SourceOutcome], run_id: s
             bulk.delete_source_records(conn, s.name, s.deletes)
         if s.cursor is not None:
             bulk.save_cursor(conn, s.name, s.cursor, run_id, now)
+
+
+def _write_conflicts(conn: Connection, keys: Collection[str]) -> None:
+    c = models.conflicts
+    stored = {e for (e,) in conn.execute(select(c.c.email_key))}
+    gone = stored.difference(keys)
+    for chunk in bulk.chunks(gone, bulk.IN_CHUNK):
+        conn.execute(delete(c).where(c.c.email_key.in_(chunk)))
+    new = [{"email_key": e} for e in keys if e not in stored]
+    if new:
+        conn.execute(c.insert(), new)
 
 
 def _fact_active(f: Fact, now: datetime) -> bool:

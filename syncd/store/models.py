@@ -116,6 +116,16 @@ purchases = Table(
 )
 
 
+# The e-mail keys in conflict now: one e-mail on several records of one source (AD: of accounts not deleted). Each
+# applied sync writes its plan's; an incremental sync re-plans them all (repo.load_state) without grouping every
+# source record.
+conflicts = Table(
+    "conflicts",
+    metadata,
+    Column("email_key", String(EMAIL), primary_key=True),
+)
+
+
 # The optional trial window: a single row with id 1.
 trial = Table(
     "trial",

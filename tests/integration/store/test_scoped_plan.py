@@ -3,7 +3,8 @@ scoped plan makes exactly the changes, and reports exactly the conflicts, of a p
 
 Each seed builds a small random directory (CUCM users sharing e-mails, AD accounts matched by mail, by
 sAMAccountName and by link, some expiring, disabled or deleted), syncs it fully, then plans one random incremental
-batch of both sources both ways, later in time so that some AD expiries pass without any record changing.
+batch of both sources both ways, later in time so that some AD expiries pass without any record changing, and
+applies the scoped plan; three such steps, so that each starts from the conflicts the scoped one before it left.
 """
 
 from __future__ import annotations
@@ -46,11 +47,11 @@ def _read(name: str, facts: list[Fact], full: bool, removed: list[str] | None = 
     return SourceFacts(name, True, full, len(facts), None, {"at": str(len(facts))}, [], facts, removed or [], 0)
 
 
-def _apply(engine: Engine, p: Plan, now: datetime) -> None:
+def _apply(engine: Engine, p: Plan, now: datetime, run_id: str = "run") -> None:
     with begin_write(engine) as conn:
         repo.write_people(conn, p.changes, now)
-        repo.write_sources(conn, p.sources, "run", now)
-        repo.record_run(conn, "run", "test", now, now, "apply", "applied", 0, {})
+        repo.write_sources(conn, p, run_id, now)
+        repo.record_run(conn, run_id, "test", now, now, "apply", "applied", 0, {})
 
 
 def _summary(p: Plan) -> tuple[set[tuple[str, str, Any]], list[str]]:
@@ -67,17 +68,23 @@ def test_scoped_plan_equals_the_plan_over_the_whole_store(engine: Engine, seed: 
         stored = repo.load_state(conn, SPECS, first, T0)
     _apply(engine, plan(SPECS, first, stored.people, stored.facts, T0), T0)
 
-    changed_cucm = [_cucm(rng, rng.randrange(130)) for _ in range(rng.randrange(1, 6))]
-    removed = rng.sample(sorted(cucm), rng.randrange(3))
-    changed_ad = [_ad(rng, rng.randrange(80)) for _ in range(rng.randrange(0, 5))]
-    batch = {"cucm": _read("cucm", changed_cucm, False, removed), "ad": _read("ad", changed_ad, False)}
+    for step in range(3):      # each scoped plan is applied: the next one starts from what it left
+        changed_cucm = [_cucm(rng, rng.randrange(130)) for _ in range(rng.randrange(1, 6))]
+        removed = rng.sample(sorted(cucm), rng.randrange(3))
+        changed_ad = [_ad(rng, rng.randrange(80)) for _ in range(rng.randrange(0, 5))]
+        batch = {"cucm": _read("cucm", changed_cucm, False, removed), "ad": _read("ad", changed_ad, False)}
+        now = T1 + timedelta(days=step)
 
-    with engine.connect() as conn:
-        scoped = repo.load_state(conn, SPECS, batch, T1)
-        everything = repo.load_state(conn, SPECS, {"cucm": _read("cucm", [], True)}, T1)
-    assert scoped.scope is not None and everything.scope is None
-    narrow = plan(SPECS, batch, scoped.people, scoped.facts, T1, True, None, scoped.scope)
-    wide = plan(SPECS, batch, everything.people, everything.facts, T1)
-    assert _summary(narrow) == _summary(wide)
-    assert len(scoped.people) < len(everything.people)
-    assert scoped.active_count == everything.active_count
+        with engine.connect() as conn:
+            scoped = repo.load_state(conn, SPECS, batch, now)
+            everything = repo.load_state(conn, SPECS, {"cucm": _read("cucm", [], True)}, now)
+        assert scoped.scope is not None and everything.scope is None
+        narrow = plan(SPECS, batch, scoped.people, scoped.facts, now, True, None, scoped.scope)
+        wide = plan(SPECS, batch, everything.people, everything.facts, now)
+        assert _summary(narrow) == _summary(wide), f"step {step}"
+        assert len(scoped.people) < len(everything.people)
+        assert scoped.active_count == everything.active_count
+        _apply(engine, narrow, now, f"run{step}")
+        cucm.update((f.key, f) for f in changed_cucm)
+        for key in removed:
+            cucm.pop(key, None)

@@ -9,13 +9,14 @@ import threading
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select
 from sqlalchemy.engine import Engine
 
+from syncd.store import bulk, models
 from syncd.store.db import make_engine
 from syncd.store.migrate import HEAD, alembic_config, current_revision, head_revision, upgrade
 from syncd.store.models import metadata
-from tests.integration.store.storehelp import count_statements
+from tests.integration.store.storehelp import NOW, count_statements
 
 
 def _diff(engine: Engine) -> list[object]:
@@ -64,6 +65,23 @@ def test_downgrade_to_base_and_upgrade_again(engine: Engine) -> None:
     assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
     assert upgrade(engine) == head_revision()
     assert _diff(engine) == []
+
+
+def test_the_conflicts_table_starts_with_the_conflicts_already_stored(db_url: str) -> None:
+    eng = make_engine(db_url)
+    try:
+        upgrade(eng, "0003")
+        rows = [("cucm", "k1", "dup@example.com"), ("cucm", "k2", "dup@example.com"), ("cucm", "k3", "one@example.com"),
+                ("ad", "g1", "one@example.com"), ("cucm", "k4", None), ("cucm", "k5", None)]
+        with eng.begin() as conn:
+            bulk.upsert_source_records(conn, [
+                {"source": s, "source_key": k, "email_key": e, "active": True, "data": {}, "digest": "d",
+                 "seen_at": NOW, "run_id": None} for s, k, e in rows])
+        upgrade(eng)
+        with eng.connect() as conn:
+            assert conn.execute(select(models.conflicts.c.email_key)).scalars().all() == ["dup@example.com"]
+    finally:
+        eng.dispose()
 
 
 def test_concurrent_upgrades_of_an_empty_database(db_url: str) -> None:
