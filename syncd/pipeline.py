@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from connectors.records import Connector
 
 from . import errors, ledger_store, repo, safety
@@ -26,7 +28,7 @@ from .logging import bind_run, get_logger
 from .reconcile import Plan, SourceFacts, SourceSpec, as_fact, plan, source_facts
 from .runtime import Runtime
 from .store import bulk
-from .store.db import begin_write
+from .store.db import StoreError, begin_write, refresh_statistics
 from .store.locks import run_lock
 
 log = get_logger("syncd.sync")
@@ -236,4 +238,22 @@ def _run(rt: Runtime, report: SyncReport, specs: list[SourceSpec], mode: str, fu
         report.result = "partial" if report.failed_sources else "applied" if p.pending else "no_changes"
         _record(conn, rt, report, now)
     log.info("sync applied", **p.changes_summary(), **report.licenses)
+    if _rows_written(p) >= ANALYZE_AFTER:
+        _refresh_statistics(rt)
     return report
+
+
+# A run that writes this many rows (a first full sync, a mass change) refreshes the planner's statistics.
+ANALYZE_AFTER = 10_000
+
+
+def _rows_written(p: Plan) -> int:
+    return len(p.changes) + sum(len(s.upserts) + len(s.deletes) for s in p.sources)
+
+
+def _refresh_statistics(rt: Runtime) -> None:
+    """After the run has committed, so a failure here is only a warning: the run's changes stand."""
+    try:
+        refresh_statistics(rt.engine, ["people", "source_records"])
+    except (SQLAlchemyError, StoreError) as e:     # the statistics wait for autovacuum
+        log.warning("statistics not refreshed", error=f"{type(e).__name__}: {e}".splitlines()[0])

@@ -21,7 +21,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
@@ -172,6 +172,20 @@ def begin_write(engine: Engine) -> Iterator[Connection]:
             yield conn
     finally:
         lock.release()
+
+
+def refresh_statistics(engine: Engine, tables: Sequence[str]) -> None:
+    """PostgreSQL: ANALYZE ``tables`` now, outside any transaction (SQLite: nothing to do).
+
+    After a bulk load the planner still takes the tables for as small as autovacuum last saw them, until it gets
+    round to them: right after a first full sync of 400,000 users, an incremental run's lookup of 2,000 e-mails
+    read every source record through the index on ``source`` alone (90 ms a query instead of 10; the run took
+    1.4 s instead of 1.1 s). SQLite's planner picks the right index for these queries without statistics.
+    """
+    if engine.dialect.name != "postgresql":
+        return
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql("ANALYZE " + ", ".join(tables))
 
 
 def _where(ctx: ExceptionContext) -> str:

@@ -192,6 +192,16 @@ def pg_backends(role: str, application: str) -> list[tuple[int, str | None, str 
     return [(int(pid), state, xid, wait) for pid, state, xid, wait in rows]
 
 
+def pg_analyzed(url: str) -> set[str]:
+    """The tables of a test PostgreSQL URL's schema that an ANALYZE command has analyzed (autovacuum's own
+    analyses are not counted)."""
+    role = url.split("://", 1)[1].split("@", 1)[0]
+    with psycopg.connect(_conninfo(role), autocommit=True) as conn:
+        rows = conn.execute("SELECT relname FROM pg_stat_user_tables WHERE schemaname = %s AND last_analyze IS NOT "
+                            "NULL", (pg_schema_of(url),)).fetchall()
+    return {r[0] for r in rows}
+
+
 def pg_schema_of(url: str) -> str:
     """The schema in a test PostgreSQL URL (tests/pgfixture.py schema_url)."""
     return url.rsplit("search_path%3D", 1)[1]
