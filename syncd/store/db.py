@@ -109,8 +109,8 @@ def _sqlite_engine(u: URL, **kwargs: Any) -> Engine:
             _set_wal(cur)
             cur.execute("PRAGMA synchronous=FULL")
             # 8 MiB of page cache (SQLite's default is 2 MiB): a full sync inserts 400,000 rows into indexes in
-            # key order unrelated to the table's. Measured on 400,000 users: 2 MiB costs 0.7 s more; 32 MiB is no
-            # faster than 8, and its pages stay in the process (24 MiB more peak RSS).
+            # key order unrelated to the table's. Measured on 400,000 users: 2 MiB cost 0.3-0.9 s more a run; 32 MiB
+            # was no faster than 8, and its pages stay in the process (20 MiB more peak RSS).
             cur.execute("PRAGMA cache_size=-8192")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
