@@ -122,8 +122,8 @@ class Connector(Protocol):
         Never raises for a source failure: it returns an incomplete batch with ``error`` set.
 
         ``convert``, when given, is applied to every record (removed ones included) and the batch holds what
-        it returns. The CUCM connector applies it as each page arrives, so a caller that keeps a compact form
-        of each record never holds a whole 400,000-user read as records."""
+        it returns. The CUCM and AD connectors apply it to a full read's records as they arrive, so a caller
+        that keeps a compact form of each record never holds a whole 400,000-user read as records."""
         ...
 
     def close(self) -> None: ...

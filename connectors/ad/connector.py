@@ -55,7 +55,7 @@ from connectors.ad.values import (
     tombstone_from_entry,
     user_from_entry,
 )
-from connectors.records import AdUser, Convert, SourceBatch, SourceError
+from connectors.records import AdUser, Convert, SourceBatch, SourceError, as_is
 
 DIRSYNC_ATTRIBUTES = [
     "objectGUID", "sAMAccountName", "userPrincipalName", "mail", "userAccountControl", "accountExpires",
@@ -85,6 +85,7 @@ class AdConnector:
     # ------------------------------------------------------------------------------------------------ public
     def read(self, cursor: dict[str, Any] | None, full: bool, now: datetime,
              convert: Convert | None = None) -> SourceBatch:
+        convert = convert or as_is
         problems = self.opts.problems()
         if problems:
             return self._failed(f"configuration: {problems[0]}", full=True)
@@ -100,16 +101,14 @@ class AdConnector:
         for url, conn in self._connections(preferred, errors):
             try:
                 if full:
-                    batch = self._full(conn, url, now, notes)
+                    batch = self._full(conn, url, now, notes, convert)
                 else:
                     try:
-                        batch = self._incremental(conn, url, cursor or {}, now, notes)
+                        batch = self._incremental(conn, url, cursor or {}, now, notes, convert)
                     except _FallBackToFull as exc:
                         notes.append(f"full read: {exc}")
-                        batch = self._full(conn, url, now, notes)
+                        batch = self._full(conn, url, now, notes, convert)
                 batch.notes[:0] = [f"domain controller skipped: {e}" for e in errors]
-                if convert is not None:
-                    batch.records = [convert(r) for r in batch.records]
                 return batch
             except Exception as exc:
                 err = describe(exc)
@@ -254,7 +253,7 @@ class AdConnector:
         return {"v": cur.VERSION, "mode": self.opts.mode, "scope": cur.scope_digest(self.opts), "dc": url,
                 "expiry_checked": datetime_to_filetime(now), "eligible": cur.pack_guids(eligible), **extra}
 
-    def _batch(self, records: list[AdUser], *, full: bool, cursor: dict[str, Any],
+    def _batch(self, records: list[Any], *, full: bool, cursor: dict[str, Any],
                notes: list[str]) -> SourceBatch:
         return SourceBatch(source=self.name, source_type=self.source_type, records=records, complete=True,
                            full=full, cursor=cursor, notes=notes)
@@ -268,16 +267,17 @@ class AdConnector:
         return {"dc_service": root.get("dsservicename", ""), "invocation_id": self._invocation_id(conn, root),
                 "usn": int(root.get("highestcommittedusn", "0"))}
 
-    def _full(self, conn: Connection, url: str, now: datetime, notes: list[str]) -> SourceBatch:
+    def _full(self, conn: Connection, url: str, now: datetime, notes: list[str], convert: Convert) -> SourceBatch:
+        """Every user, each passed through ``convert`` as its entry arrives (a page of ``page_size`` at a time)."""
         mark = self._mark(conn, url, now)
         eligible = self._eligible(conn)
-        users: dict[str, AdUser] = {}
+        users: dict[str, Any] = {}
         flt = self._person_filter()
         for base in self._bases():
             for dn, attrs in self._paged(conn, base, flt, USER_ATTRIBUTES):
                 user = user_from_entry(dn, attrs, self._membership(entry_guid(attrs), eligible))
                 if user is not None:
-                    users[user.guid] = user
+                    users[user.guid] = convert(user)
         records = list(users.values())
         # The live users are complete without tombstones (a linked person whose GUID is gone still counts as
         # deleted); but an account without rights on the container gets an empty answer, not an error, so
@@ -285,7 +285,7 @@ class AdConnector:
         hint = "grant the bind account List Contents and Read Property on CN=Deleted Objects"
         try:
             if self._deleted_objects_visible(conn):
-                records += [t for t in self._tombstones(conn) if t.guid not in users]
+                records += [convert(t) for t in self._tombstones(conn) if t.guid not in users]
             else:
                 notes.append(f"tombstones not read: CN=Deleted Objects is not readable; {hint}")
         except (lx.LDAPInsufficientAccessRightsResult, lx.LDAPNoSuchObjectResult) as exc:
@@ -294,7 +294,7 @@ class AdConnector:
 
     # ------------------------------------------------------------------------------------ incremental reads
     def _incremental(self, conn: Connection, url: str, cursor: dict[str, Any], now: datetime,
-                     notes: list[str]) -> SourceBatch:
+                     notes: list[str], convert: Convert) -> SourceBatch:
         root = self._root_dse(conn)
         host = bool(self.opts.host_group)
         changed: set[str] = set()
@@ -345,7 +345,7 @@ class AdConnector:
         changed -= records.keys()
         for user in self._read_by_guid(conn, changed, eligible_now):
             records[user.guid] = user
-        return self._batch(list(records.values()), full=False,
+        return self._batch([convert(r) for r in records.values()], full=False,
                            cursor=self._new_cursor(url, now, eligible_now, **extra), notes=notes)
 
     def _dirsync(self, conn: Connection, cookie: bytes | None, flt: str,

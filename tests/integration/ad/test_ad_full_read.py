@@ -142,3 +142,32 @@ def test_replace_keeps_options_frozen(samba_dc: SambaDC) -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         opts.mode = "usn"  # type: ignore[misc]
     assert "password" not in repr(opts) and samba_dc.password not in repr(opts)
+
+
+def test_full_read_converts_each_entry_as_it_arrives(samba_dc: SambaDC, monkeypatch: pytest.MonkeyPatch) -> None:
+    """syncd keeps a compact fact of each account: each one must be handed over as its entry arrives, or a large
+    domain's read would hold every account at once. Tombstones are converted too."""
+    arrived = 0
+    paged = AdConnector._paged
+
+    def counting(self: AdConnector, *args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+        nonlocal arrived
+        for entry in paged(self, *args, **kwargs):  # type: ignore[arg-type]
+            arrived += 1
+            yield entry
+
+    monkeypatch.setattr(AdConnector, "_paged", counting)
+    arrived_at: list[int] = []
+
+    def convert(r: AdUser) -> tuple[str, str, bool]:
+        arrived_at.append(arrived)
+        return ("kept", r.guid, r.deleted)
+
+    conn = AdConnector(options_for(samba_dc, host_group="", page_size=50))
+    try:
+        batch = conn.read(None, True, NOW, convert=convert)
+    finally:
+        conn.close()
+    assert batch.complete and len(batch.records) == len(arrived_at) == len(samba_dc.seed.users)
+    assert sum(deleted for _, _, deleted in batch.records) == samba_dc.seed.counts(NOW)["deleted"]
+    assert arrived_at[0] == 1 and arrived_at == sorted(arrived_at)      # not all at the end
