@@ -37,6 +37,9 @@ class CucmOptions:
         check_version(self.version)
         if not self.url.startswith(("https://", "http://")):
             raise ValueError(f"url must start with https:// (got {self.url!r})")
+        if self.url.startswith("http://") and not self.insecure:
+            raise ValueError(f"url {self.url!r} is plain HTTP, which sends the AXL password in clear text: use "
+                             "https://, or insecure = true (test setups only)")
         if self.method not in METHODS:
             raise ValueError(f"method must be one of {', '.join(METHODS)} (got {self.method!r})")
         if self.ldap_flag not in LDAP_FLAGS:

@@ -45,7 +45,7 @@ def child(url: str, password: str, method: str, page: int, repeat: int) -> None:
     rss_imports = peak_rss_mb()
     t0 = time.perf_counter()
     conn = CucmConnector(CucmOptions(name="bench", url=url, username="axl", password=password, method=method,
-                                     page_size=page, ldap_flag="ad"))
+                                     page_size=page, ldap_flag="ad", insecure=url.startswith("http://")))
     start_s = time.perf_counter() - t0
 
     def one_read() -> tuple[float, float, int]:

@@ -65,6 +65,13 @@ def test_bad_settings_are_refused_with_a_reason(field, value):
         CucmConnector(CucmOptions(**kw))
 
 
+def test_plain_http_is_refused_unless_insecure():
+    kw = dict(name="t", url="http://127.0.0.1:9/axl/", username="u", password="p")
+    with pytest.raises(ValueError, match="plain HTTP, which sends the AXL password in clear text"):
+        CucmConnector(CucmOptions(**kw))
+    CucmConnector(CucmOptions(**kw, insecure=True)).close()
+
+
 def test_a_broken_site_wsdl_is_refused_with_a_reason(tmp_path):
     bad = tmp_path / "AXLAPI.wsdl"
     bad.write_text("<definitions>")

@@ -70,7 +70,8 @@ def make_conn() -> Iterator[Callable[..., CucmConnector]]:
 
     def make(sim: Simulator, **kw: Any) -> CucmConnector:
         opts: dict[str, Any] = dict(name="cucm", url=sim.url, username=sim.username, password=sim.password,
-                                    backoff_base=0.01, backoff_cap=0.05, timeout=10.0, retries=3)
+                                    backoff_base=0.01, backoff_cap=0.05, timeout=10.0, retries=3,
+                                    insecure=sim.url.startswith("http://"))
         opts.update(kw)
         conn = CucmConnector(CucmOptions(**opts))
         made.append(conn)
