@@ -33,8 +33,8 @@ from tests.e2e.site import (
     state_diff,
 )
 from tests.e2e.test_ad_cucm_sync import Site as AdCucmSite
-from tests.integration.ad.test_ad_tls_and_failures import Relay
 from tests.integration.samba.harness import SambaDC
+from tests.integration.samba.relay import Relay
 from tests.pgfixture import PG_HOST, PG_PORT, _conninfo
 
 USERS = 20_000
