@@ -21,8 +21,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.exc import StatementError
 
-from . import models
-from .db import classify_driver_error
+from syncd.store import tables
+from syncd.store.db import classify_driver_error
 
 CHUNK = 5000  # rows per executemany call
 IN_CHUNK = 1000  # keys per IN (...) list
@@ -177,10 +177,10 @@ def upsert_people(conn: Connection, rows: Iterable[Mapping[str, Any]],
     """Insert or update people keyed by ``email``; returns ``{email: id}`` of every row written (or of those
     whose e-mail is in ``ids_for``: a first sync needs no id of the 400,000 people it creates).
 
-    Each row holds ``email`` and the columns to set (see :data:`~syncd.store.models.people`; a new person needs
+    Each row holds ``email`` and the columns to set (see :data:`~syncd.store.tables.people`; a new person needs
     every non-null column). ``created_at`` is kept from the first insert; ``id`` is never changed.
     """
-    t = models.people
+    t = tables.people
     ids: dict[str, int] = {}
     for chunk in chunks(rows, CHUNK):
         _upsert(conn, t, chunk, ("email",), keep=("created_at", "id"))
@@ -194,19 +194,19 @@ def upsert_source_records(conn: Connection, rows: Iterable[Mapping[str, Any]]) -
     """Insert or update source records keyed by (``source``, ``source_key``); returns the number of rows."""
     n = 0
     for chunk in chunks(rows, CHUNK):
-        _upsert(conn, models.source_records, chunk, ("source", "source_key"))
+        _upsert(conn, tables.source_records, chunk, ("source", "source_key"))
         n += len(chunk)
     return n
 
 
 def upsert_licenses(conn: Connection, rows: Iterable[Mapping[str, Any]]) -> None:
     """Insert or replace the held license of each ``person_id`` (one license per person)."""
-    _upsert(conn, models.licenses, rows, ("person_id",))
+    _upsert(conn, tables.licenses, rows, ("person_id",))
 
 
 def delete_source_records(conn: Connection, source: str, keys: Iterable[str]) -> int:
     """Remove records of ``source`` by key (records the source no longer returns); returns the number removed."""
-    t = models.source_records
+    t = tables.source_records
     n = 0
     for chunk in chunks(keys, IN_CHUNK):
         n += conn.execute(delete(t).where(t.c.source == source, t.c.source_key.in_(chunk))).rowcount
@@ -218,13 +218,13 @@ def save_cursor(
 ) -> None:
     """Store a source's cursor; it takes effect only when the caller's transaction commits."""
     row = {"source": source, "data": dict(data), "run_id": run_id, "updated_at": at or datetime.now(UTC)}
-    _upsert(conn, models.cursors, [row], ("source",))
+    _upsert(conn, tables.cursors, [row], ("source",))
 
 
 def append_journal(conn: Connection, rows: Iterable[Mapping[str, Any]]) -> int:
     """Append journal rows (``run_id, at, actor, person, event, source, rule, sentence, before, after,
     decision``; the optional ones may be left out). Returns the number of rows appended."""
-    t = models.journal
+    t = tables.journal
     cols = [c.name for c in t.columns if c.name != "id"]
     n = 0
     stmt = t.insert()
@@ -286,7 +286,7 @@ def _stream(conn: Connection, stmt: Any) -> Iterator[Row[Any]]:
 
 def load_people_index(conn: Connection) -> dict[str, PeopleIndexRow]:
     """Every stored person by e-mail key, compactly (see :class:`PeopleIndexRow`), streamed from the database."""
-    t = models.people
+    t = tables.people
     stmt = select(t.c.email, t.c.id, t.c.active, t.c.deleted, t.c.in_cucm, t.c.management, t.c.ad_guid)
     out: dict[str, PeopleIndexRow] = {}
     for email, pid, active, deleted, in_cucm, management, guid in _stream(conn, stmt):
@@ -302,14 +302,14 @@ class SourceDigest(NamedTuple):
 
 def load_source_digests(conn: Connection, source: str) -> dict[str, SourceDigest]:
     """``{source_key: (digest, email_key, active)}`` of one source, to skip unchanged records cheaply."""
-    t = models.source_records
+    t = tables.source_records
     stmt = select(t.c.source_key, t.c.digest, t.c.email_key, t.c.active).where(t.c.source == source)
     return {key: SourceDigest(digest, email, bool(active)) for key, digest, email, active in _stream(conn, stmt)}
 
 
 def iter_source_records(conn: Connection, source: str | None = None) -> Iterator[Row[Any]]:
     """Stream stored source records (all columns), of one source or of all, in key order."""
-    t = models.source_records
+    t = tables.source_records
     stmt = select(t).order_by(t.c.source, t.c.source_key)
     if source is not None:
         stmt = stmt.where(t.c.source == source)
@@ -317,12 +317,12 @@ def iter_source_records(conn: Connection, source: str | None = None) -> Iterator
 
 
 def load_cursor(conn: Connection, source: str) -> dict[str, Any] | None:
-    t = models.cursors
+    t = tables.cursors
     return conn.execute(select(t.c.data).where(t.c.source == source)).scalar_one_or_none()
 
 
 def load_cursors(conn: Connection) -> dict[str, dict[str, Any]]:
-    t = models.cursors
+    t = tables.cursors
     return {source: data for source, data in conn.execute(select(t.c.source, t.c.data))}
 
 
@@ -334,7 +334,7 @@ def journal_rows(
 ) -> list[Row[Any]]:
     """Journal rows, oldest first: of one person (e-mail key) and/or at or after ``since``; with ``limit``, the
     newest ``limit`` of them (still oldest first)."""
-    t = models.journal
+    t = tables.journal
     stmt = select(t)
     if person is not None:
         stmt = stmt.where(t.c.person == person)

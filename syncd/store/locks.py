@@ -22,7 +22,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
-from .db import StoreError, make_engine
+from syncd.store.db import StoreError, make_engine
 
 RUN = "run"
 LEADER = "leader"

@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import URL, Connection, Engine
 
-from .db import DatabaseUnavailable, begin_write, make_engine
-from .locks import advisory_key
+from syncd.store.db import DatabaseUnavailable, begin_write, make_engine
+from syncd.store.locks import advisory_key
 
 if TYPE_CHECKING:
     from alembic.config import Config
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 # The newest revision in MIGRATIONS_DIR; a test holds it equal to Alembic's head, so a new migration must bump it.
 HEAD = "0004"

@@ -200,9 +200,9 @@ def syncing(d: Any, sim: Simulator, changers: list[str], stop: threading.Event, 
 
 def prepare(label: str, db_url: str, sim: Simulator, root: Path, hosts_n: int) -> tuple[Any, list[str], Path]:
     """A store synced from ``sim`` with ``hosts_n`` licensed hosts, and the daemon on it (started)."""
-    from syncd import admin
-    from syncd.config import load_config
-    from syncd.runtime import Runtime
+    from syncd.app import App
+    from syncd.licensing import admin
+    from syncd.settings.config import load_config
     from tests.integration.daemon.harness import Daemon, wait_for
 
     site = root / label
@@ -213,7 +213,7 @@ def prepare(label: str, db_url: str, sim: Simulator, root: Path, hosts_n: int) -
     synced = time.monotonic() - t
     active = [p["email"] for p in d.json("users", "list", "--state", "active") if p["license"] is None]
     hosts = random.Random(3).sample(active, hosts_n)
-    rt = Runtime(config=load_config(str(d.config)), actor="bench")
+    rt = App(config=load_config(str(d.config)), actor="bench")
     t = time.monotonic()
     admin.purchase(rt, hosts_n)
     for email in hosts:

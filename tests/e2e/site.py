@@ -19,10 +19,10 @@ import psycopg
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from syncd.config import load_config
-from syncd.ledger_store import verify
-from syncd.runtime import Runtime
-from syncd.store import models
+from syncd.app import App
+from syncd.licensing.ledger import verify
+from syncd.settings.config import load_config
+from syncd.store import tables
 from tests import secretscan
 from tests.pgfixture import PG_DATABASE, PG_HOST, PG_PORT, _conninfo
 
@@ -70,9 +70,9 @@ class Command:
         return {p["email"]: p for p in self.json("users", "list")}
 
     @contextmanager
-    def store(self) -> Iterator[tuple[Connection, Runtime]]:
+    def store(self) -> Iterator[tuple[Connection, App]]:
         """A connection to the site's database in this process, for checks too many to run as CLI calls."""
-        rt = Runtime(config=load_config(str(self.config)), actor="cli:test")
+        rt = App(config=load_config(str(self.config)), actor="cli:test")
         try:
             with rt.engine.connect() as conn:
                 yield conn, rt
@@ -88,7 +88,7 @@ class Command:
         """A digest of every row of every table, as the driver returns them: equal digests, equal databases."""
         h = hashlib.blake2b()
         with self.store() as (conn, _):
-            for table in models.metadata.sorted_tables:
+            for table in tables.metadata.sorted_tables:
                 order = ", ".join(c.name for c in table.primary_key.columns)
                 for row in conn.exec_driver_sql(f"SELECT * FROM {table.name} ORDER BY {order}"):
                     h.update(repr(tuple(row)).encode())
@@ -149,8 +149,8 @@ def prepare_large_change(site: Site, users: int) -> None:
 def stored_state(conn: Connection) -> dict[str, Any]:
     """Everything a sync writes except the times the run itself stamps (so that two runs of one plan compare equal):
     people, licenses, meetings, source records, cursors, and the journal and runs as counts of their rows."""
-    p, lic, m, sr, cur, j, r = (models.people, models.licenses, models.meetings, models.source_records,
-                                models.cursors, models.journal, models.runs)
+    p, lic, m, sr, cur, j, r = (tables.people, tables.licenses, tables.meetings, tables.source_records,
+                                tables.cursors, tables.journal, tables.runs)
     people = select(p.c.email, p.c.display_name, p.c.active, p.c.deleted, p.c.management, p.c.in_cucm, p.c.ad_guid,
                     p.c.inactive_reason, p.c.last_hosted_at, p.c.first_grace_at)
     licenses = select(p.c.email, lic.c.kind, lic.c.state, lic.c.management, lic.c.assigned_at, lic.c.expires_at,

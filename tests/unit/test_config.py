@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from syncd import config as config_module
-from syncd.config import (
+from syncd.logging import redact_text
+from syncd.settings import config as config_module
+from syncd.settings.config import (
     AdSource,
     Config,
     ConfigError,
@@ -27,8 +28,7 @@ from syncd.config import (
     validate_dn,
     validate_filter,
 )
-from syncd.logging import redact_text
-from syncd.secrets import Secret
+from syncd.settings.secrets import Secret
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -608,13 +608,13 @@ def test_check_secrets_reports_everything_at_once(tmp_path, monkeypatch):
 
 # -- the example ------------------------------------------------------------------------------------------
 
-EXAMPLE = REPO / "syncd" / "example.toml"
+EXAMPLE = REPO / "syncd" / "settings" / "example.toml"
 CHECKOUT_EXAMPLE = REPO / "config" / "syncd.toml"
 
 
 def test_example_copies_are_identical():
     assert CHECKOUT_EXAMPLE.read_bytes() == EXAMPLE.read_bytes(), \
-        "config/syncd.toml must be a byte-identical copy of syncd/example.toml (cp syncd/example.toml config/)"
+        "config/syncd.toml must be a byte-identical copy of syncd/settings/example.toml (cp syncd/settings/example.toml config/)"
     assert config_module.example_text() == EXAMPLE.read_text(encoding="utf-8")
 
 

@@ -18,9 +18,9 @@ from connectors.ad.connector import AdConnector
 from connectors.ad.options import AdOptions
 from connectors.ad.values import PERSON_FILTER
 from connectors.records import AdUser, CucmUser, SourceBatch
-from syncd.config import ConfigError, parse_config
 from syncd.emails import email_key
-from syncd.reconcile import SourceSpec, plan
+from syncd.settings.config import ConfigError, parse_config
+from syncd.sync.reconcile import SourceSpec, plan
 
 FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 NOW = datetime(2026, 11, 28, 12, tzinfo=UTC)

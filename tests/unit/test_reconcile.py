@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from connectors.records import AdUser, CucmUser, SourceBatch
-from syncd import safety
 from syncd.emails import email_key, lookalike_groups
-from syncd.facts import AdFact, CucmFact
-from syncd.reconcile import PersonRow, SourceSpec, plan
+from syncd.sync import safety
+from syncd.sync.facts import AdFact, CucmFact
+from syncd.sync.reconcile import PersonRow, SourceSpec, plan
 
 NOW = datetime(2026, 11, 28, 12, tzinfo=UTC)
 CUCM = SourceSpec("cucm", "cucm")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from syncd.notify import Notifier, watchdog_interval
+from syncd.daemon.notify import Notifier, watchdog_interval
 
 
 def _recv(sock: socket.socket) -> dict[str, str]:

@@ -11,10 +11,11 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import select
 
 from connectors.axlsim import Simulator
-from syncd.config import load_config
-from syncd.daemon import Daemon
-from syncd.notify import Notifier
-from syncd.store import models
+from syncd.app import App
+from syncd.daemon.notify import Notifier
+from syncd.daemon.service import Daemon
+from syncd.settings.config import load_config
+from syncd.store import tables
 from tests.integration.daemon.harness import wait_for
 
 CONFIG = """[database]
@@ -34,7 +35,7 @@ timezone = "Europe/Berlin"
 def daemon(tmp_path: Path):
     path = tmp_path / "syncd.toml"
     path.write_text(CONFIG.format(db=tmp_path / "syncd.db"))
-    d = Daemon(load_config(str(path)), Notifier(""))
+    d = Daemon(App(load_config(str(path)), "scheduler"), Notifier(""))
     d.schedule_jobs(d.config, first=True)
     d.scheduler.start(paused=True)      # applies the job defaults; runs nothing
     yield d
@@ -80,14 +81,14 @@ def test_scheduled_incremental_then_full_sync_run_as_the_scheduler(tmp_path: Pat
                         f'ca_file = "{sim.ca_file}"\n\n[schedule]\nincremental_every = "1h"\n'
                         'full_cron = "0 3 * * *"\n')
         path.chmod(0o600)
-        d = Daemon(load_config(str(path)), Notifier(""))
+        d = Daemon(App(load_config(str(path)), "scheduler"), Notifier(""))
         d.schedule_jobs(d.config, first=True)
         d.leader_tick()
         d.scheduler.start()
         try:
             def runs() -> list:
                 with d.rt.engine.connect() as conn:
-                    return conn.execute(select(models.runs).order_by(models.runs.c.started_at)).all()
+                    return conn.execute(select(tables.runs).order_by(tables.runs.c.started_at)).all()
 
             wait_for("the first scheduled run", lambda: len(runs()) >= 1)
             d.scheduler.modify_job("full", next_run_time=datetime.now(UTC))

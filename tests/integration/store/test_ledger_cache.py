@@ -12,41 +12,44 @@ from pathlib import Path
 
 import pytest
 
-from syncd import admin, errors, repo
-from syncd.config import load_config
-from syncd.facts import CucmFact
-from syncd.ledger_store import apply_plan, ledger_cache, load_ledger, load_stored_ledger, lock_ledger
-from syncd.reconcile import SourceFacts, SourceSpec, plan
-from syncd.runtime import Runtime
+from syncd import errors
+from syncd.app import App
+from syncd.licensing import admin
+from syncd.licensing.ledger import ledger_cache, load_ledger, load_stored_ledger, lock_ledger
+from syncd.settings.config import load_config
 from syncd.store.db import begin_write
+from syncd.sync import state
+from syncd.sync.apply import apply_plan
+from syncd.sync.facts import CucmFact
+from syncd.sync.reconcile import SourceFacts, SourceSpec, plan
 from tests.integration.store.storehelp import count_statements
 
 SPECS = [SourceSpec("cucm", "cucm")]
 PEOPLE = 24
 
 
-def _runtime(db_url: str, tmp_path: Path, name: str) -> Runtime:
+def _runtime(db_url: str, tmp_path: Path, name: str) -> App:
     cfg = tmp_path / f"{name}.toml"
     cfg.write_text(f'[database]\nurl = "{db_url}"\n')
-    return Runtime(config=load_config(str(cfg)), actor=name)
+    return App(config=load_config(str(cfg)), actor=name)
 
 
 def _email(n: int) -> str:
     return f"p{n}@example.com"
 
 
-def _sync(rt: Runtime, status: dict[int, int], now: datetime) -> None:
+def _sync(rt: App, status: dict[int, int], now: datetime) -> None:
     """A full CUCM read of ``status`` planned against the store and applied as a sync applies it."""
     facts = [CucmFact(f"k{n}", _email(n), _email(n), f"u{n}", f"P {n}", s, None) for n, s in status.items()]
     read = SourceFacts("cucm", True, True, len(facts), None, {"at": "x"}, [], facts, [], 0)
     with rt.engine.connect() as conn:
-        stored = repo.load_state(conn, SPECS, {"cucm": read}, now)
+        stored = state.load_state(conn, SPECS, {"cucm": read}, now)
     p = plan(SPECS, {"cucm": read}, stored.people, stored.facts, now, True, {}, stored.scope)
     with begin_write(rt.engine) as conn:
         apply_plan(conn, rt, p, f"run-{now.timestamp()}", now)
 
 
-def _check(rt: Runtime) -> None:
+def _check(rt: App) -> None:
     """The cached ledger and ids equal a fresh load, both read under the ledger lock; so does what a reader
     without the lock gets (the snapshot, used only if no journal row came after it)."""
     with rt.engine.connect() as conn:
@@ -61,7 +64,7 @@ def _check(rt: Runtime) -> None:
     assert snap.ids == ids
 
 
-def _step(rng: random.Random, rt: Runtime, status: dict[int, int], open_ids: dict[str, str], now: datetime) -> None:
+def _step(rng: random.Random, rt: App, status: dict[int, int], open_ids: dict[str, str], now: datetime) -> None:
     """One random write by ``rt``; refusals and unknown meetings are fine, only the ledger's state matters."""
     r = rng.random()
     who = _email(rng.randrange(PEOPLE))

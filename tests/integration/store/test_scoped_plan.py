@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 from sqlalchemy.engine import Engine
 
-from syncd import repo
-from syncd.facts import AdFact, CucmFact, Fact
-from syncd.reconcile import Plan, SourceFacts, SourceSpec, plan
 from syncd.store.db import begin_write
+from syncd.sync import apply, state
+from syncd.sync.facts import AdFact, CucmFact, Fact
+from syncd.sync.reconcile import Plan, SourceFacts, SourceSpec, plan
 
 SPECS = [SourceSpec("cucm", "cucm"), SourceSpec("ad", "ad", ("mail", "userid"))]
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
@@ -49,9 +49,9 @@ def _read(name: str, facts: list[Fact], full: bool, removed: list[str] | None = 
 
 def _apply(engine: Engine, p: Plan, now: datetime, run_id: str = "run") -> None:
     with begin_write(engine) as conn:
-        repo.write_people(conn, p.changes, now)
-        repo.write_sources(conn, p, run_id, now)
-        repo.record_run(conn, run_id, "test", now, now, "apply", "applied", 0, {})
+        apply.write_people(conn, p.changes, now)
+        apply.write_sources(conn, p, run_id, now)
+        apply.record_run(conn, run_id, "test", now, now, "apply", "applied", 0, {})
 
 
 def _summary(p: Plan) -> tuple[set[tuple[str, str, Any]], list[str]]:
@@ -65,7 +65,7 @@ def test_scoped_plan_equals_the_plan_over_the_whole_store(engine: Engine, seed: 
     ad = {f.key: f for f in (_ad(rng, n) for n in range(60))}
     first = {"cucm": _read("cucm", list(cucm.values()), True), "ad": _read("ad", list(ad.values()), True)}
     with engine.connect() as conn:
-        stored = repo.load_state(conn, SPECS, first, T0)
+        stored = state.load_state(conn, SPECS, first, T0)
     _apply(engine, plan(SPECS, first, stored.people, stored.facts, T0), T0)
 
     for step in range(3):      # each scoped plan is applied: the next one starts from what it left
@@ -76,8 +76,8 @@ def test_scoped_plan_equals_the_plan_over_the_whole_store(engine: Engine, seed: 
         now = T1 + timedelta(days=step)
 
         with engine.connect() as conn:
-            scoped = repo.load_state(conn, SPECS, batch, now)
-            everything = repo.load_state(conn, SPECS, {"cucm": _read("cucm", [], True)}, now)
+            scoped = state.load_state(conn, SPECS, batch, now)
+            everything = state.load_state(conn, SPECS, {"cucm": _read("cucm", [], True)}, now)
         assert scoped.scope is not None and everything.scope is None
         narrow = plan(SPECS, batch, scoped.people, scoped.facts, now, True, None, scoped.scope)
         wide = plan(SPECS, batch, everything.people, everything.facts, now)

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from syncd.store import bulk, models
+from syncd.store import bulk, tables
 from syncd.store.db import begin_write
 from tests.integration.store.storehelp import NOW, count_statements, person
 
@@ -49,7 +49,7 @@ def test_upsert_100k_people_in_few_statements_then_update_them(engine: Engine) -
 
     with engine.connect() as conn:
         index = bulk.load_people_index(conn)
-        p0 = conn.execute(select(models.people).where(models.people.c.email == person(0)["email"])).one()
+        p0 = conn.execute(select(tables.people).where(tables.people.c.email == person(0)["email"])).one()
     assert len(index) == N
     assert p0.created_at == NOW and p0.updated_at == later  # created_at kept from the insert
     assert p0.deactivated_at == later and p0.inactive_reason == "status 2 in CUCM"

@@ -15,7 +15,7 @@ from sqlalchemy import insert, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, ProgrammingError
 
-from syncd.store import bulk, models
+from syncd.store import bulk, tables
 from syncd.store.db import DatabaseUnavailable, DiskFull, InvalidDatabaseURL, begin_write, default_url, make_engine
 from syncd.store.migrate import upgrade
 from tests.integration.store.storehelp import NOW, person
@@ -45,7 +45,7 @@ def test_sqlite_settings(tmp_path: Path) -> None:
 def test_foreign_keys_are_enforced(engine: Engine) -> None:
     with pytest.raises(IntegrityError), engine.begin() as conn:
         conn.execute(
-            insert(models.licenses).values(
+            insert(tables.licenses).values(
                 person_id=12345, kind="permanent", management="local", assigned_at=NOW, state="active"
             )
         )

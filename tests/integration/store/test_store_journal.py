@@ -7,7 +7,7 @@ from sqlalchemy import delete, text, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DatabaseError
 
-from syncd.store import bulk, models
+from syncd.store import bulk, tables
 from tests.integration.store.storehelp import NOW
 
 
@@ -31,7 +31,7 @@ def _one_row(engine: Engine) -> None:
 def test_update_is_rejected(engine: Engine) -> None:
     _one_row(engine)
     with pytest.raises(DatabaseError, match="append-only"), engine.begin() as conn:
-        conn.execute(update(models.journal).values(sentence="rewritten history"))
+        conn.execute(update(tables.journal).values(sentence="rewritten history"))
     with engine.connect() as conn:
         assert [r.sentence for r in bulk.journal_rows(conn)] == ["a@example.com was created."]
 
@@ -39,7 +39,7 @@ def test_update_is_rejected(engine: Engine) -> None:
 def test_delete_is_rejected(engine: Engine) -> None:
     _one_row(engine)
     with pytest.raises(DatabaseError, match="append-only"), engine.begin() as conn:
-        conn.execute(delete(models.journal))
+        conn.execute(delete(tables.journal))
     with engine.connect() as conn:
         assert len(bulk.journal_rows(conn)) == 1
 
@@ -56,7 +56,7 @@ def test_truncate_is_rejected_on_postgresql(pg_engine: Engine) -> None:
 def test_appending_still_works_after_a_rejected_change(engine: Engine) -> None:
     _one_row(engine)
     with pytest.raises(DatabaseError), engine.begin() as conn:
-        conn.execute(delete(models.journal).where(models.journal.c.person == "a@example.com"))
+        conn.execute(delete(tables.journal).where(tables.journal.c.person == "a@example.com"))
     _one_row(engine)
     with engine.connect() as conn:
         rows = bulk.journal_rows(conn, person="a@example.com")

@@ -12,10 +12,10 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, select
 from sqlalchemy.engine import Engine
 
-from syncd.store import bulk, models
+from syncd.store import bulk, tables
 from syncd.store.db import make_engine
 from syncd.store.migrate import HEAD, alembic_config, current_revision, head_revision, upgrade
-from syncd.store.models import metadata
+from syncd.store.tables import metadata
 from tests.integration.store.storehelp import NOW, count_statements
 
 
@@ -79,7 +79,7 @@ def test_the_conflicts_table_starts_with_the_conflicts_already_stored(db_url: st
                  "seen_at": NOW, "run_id": None} for s, k, e in rows])
         upgrade(eng)
         with eng.connect() as conn:
-            assert conn.execute(select(models.conflicts.c.email_key)).scalars().all() == ["dup@example.com"]
+            assert conn.execute(select(tables.conflicts.c.email_key)).scalars().all() == ["dup@example.com"]
     finally:
         eng.dispose()
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import StatementError
 
-from syncd.store import bulk, models
+from syncd.store import bulk, tables
 from tests.integration.store.storehelp import person
 
 INSTANTS = [
@@ -27,7 +27,7 @@ def test_aware_datetimes_round_trip_exactly(engine: Engine) -> None:
         bulk.upsert_people(conn, rows)
     with engine.connect() as conn:
         got = conn.execute(
-            select(models.people.c.created_at, models.people.c.last_hosted_at).order_by(models.people.c.email)
+            select(tables.people.c.created_at, tables.people.c.last_hosted_at).order_by(tables.people.c.email)
         ).all()
     for (created, hosted), want in zip(got, INSTANTS, strict=True):
         assert created == want and hosted == want
@@ -43,9 +43,9 @@ def test_comparisons_follow_the_instant_not_the_offset(engine: Engine) -> None:
     with engine.connect() as conn:
         later = (
             conn.execute(
-                select(models.people.c.email)
-                .where(models.people.c.created_at >= cut)
-                .order_by(models.people.c.created_at)
+                select(tables.people.c.email)
+                .where(tables.people.c.created_at >= cut)
+                .order_by(tables.people.c.created_at)
             )
             .scalars()
             .all()

@@ -13,8 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from connectors.records import AdUser, CucmUser
-
-from .emails import email_key
+from syncd.emails import email_key
 
 
 def _digest(*parts: object) -> str:

@@ -23,13 +23,12 @@ from policy import (
     Sweep,
     Upgrade,
 )
-
-from . import errors
-from .emails import email_key
-from .ledger_store import decide_and_save, ledger_cache
-from .runtime import Runtime
-from .store import models
-from .store.db import begin_write
+from syncd import errors
+from syncd.emails import email_key
+from syncd.licensing.ledger import decide_and_save, ledger_cache
+from syncd.runtime import Runtime
+from syncd.store import tables
+from syncd.store.db import begin_write
 
 
 @dataclass
@@ -67,7 +66,7 @@ class Outcome:
 
 def _known(conn: Any, raw: str) -> str:
     key = email_key(raw)
-    if key is None or conn.execute(select(models.people.c.id).where(models.people.c.email == key)).first() is None:
+    if key is None or conn.execute(select(tables.people.c.id).where(tables.people.c.email == key)).first() is None:
         raise errors.UnknownPerson(raw.strip())
     return key
 
@@ -127,7 +126,7 @@ def start_meeting(rt: Runtime, email: str, meeting_id: str | None, now: datetime
     mid = meeting_id or f"m-{uuid.uuid4().hex[:12]}"
 
     def not_ended(conn: Connection) -> None:
-        m = models.meetings
+        m = tables.meetings
         if conn.execute(select(m.c.meeting_id).where(m.c.meeting_id == mid, m.c.ended_at.is_not(None))).first():
             raise MeetingIdUsed(mid)
 
@@ -136,7 +135,7 @@ def start_meeting(rt: Runtime, email: str, meeting_id: str | None, now: datetime
 
 def end_meeting(rt: Runtime, meeting_id: str, now: datetime | None = None) -> Outcome:
     with rt.engine.connect() as conn:
-        m, p = models.meetings, models.people
+        m, p = tables.meetings, tables.people
         row = conn.execute(select(p.c.email).select_from(m.join(p, p.c.id == m.c.person_id))
                            .where(m.c.meeting_id == meeting_id, m.c.ended_at.is_(None))).first()
     if row is None:

@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from .logging import register_secret
+from syncd.logging import register_secret
 
 CREDENTIALS_DIRECTORY = "CREDENTIALS_DIRECTORY"
 # systemd credential names: no slashes, not "." or "..".

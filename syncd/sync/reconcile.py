@@ -15,9 +15,8 @@ from datetime import datetime
 from typing import Any
 
 from connectors.records import AdUser, CucmUser, SourceBatch
-
-from .emails import lookalike_groups
-from .facts import AdFact, CucmFact, Fact
+from syncd.emails import lookalike_groups
+from syncd.sync.facts import AdFact, CucmFact, Fact
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +56,16 @@ class SourceSpec:
     name: str
     type: str                       # "cucm" | "ad" (a file source has the type of what it holds)
     match: tuple[str, ...] = ("mail", "userid")
+
+
+def source_specs(config: Any) -> list[SourceSpec]:
+    """The configured sources in configured order."""
+    srcs = config.sources
+    specs = [SourceSpec(s.name, "cucm") for s in srcs.cucm]
+    specs += [SourceSpec(s.name, "ad", tuple(s.match)) for s in srcs.ad]
+    specs += [SourceSpec(s.name, s.kind) for s in srcs.file]
+    order = {n: i for i, n in enumerate(config.source_order())}
+    return sorted(specs, key=lambda s: order.get(s.name, 0))
 
 
 @dataclass(slots=True)

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import threading
 import weakref
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -21,8 +21,6 @@ from sqlalchemy.engine import Connection, Engine
 
 from policy import (
     AddPerson,
-    AssignLicense,
-    Deactivation,
     Decision,
     DemoGrant,
     Event,
@@ -31,26 +29,19 @@ from policy import (
     LicenseKind,
     LicenseState,
     Management,
-    ManagementChange,
     Meeting,
     PersonState,
     Purchase,
-    Reactivation,
-    ReleaseLicense,
-    RemarkLicense,
     TrialWindow,
     apply,
     decide,
-    decision_to_dict,
 )
-
-from . import repo
-from .reconcile import Change, Plan
-from .store import bulk, models
-from .store.locks import advisory_key
+from syncd import journal
+from syncd.store import bulk, tables
+from syncd.store.locks import advisory_key
 
 if TYPE_CHECKING:
-    from .runtime import Runtime
+    from syncd.runtime import Runtime
 
 
 def lock_ledger(conn: Connection) -> None:
@@ -69,13 +60,13 @@ def _person_state(row: Any) -> PersonState:
                        deactivated_at=row.deactivated_at)
 
 
-_PEOPLE = select(models.people.c.id, models.people.c.email, models.people.c.active, models.people.c.deleted,
-                 models.people.c.management, models.people.c.first_grace_at, models.people.c.last_hosted_at,
-                 models.people.c.deactivated_at, models.licenses.c.kind,
-                 models.licenses.c.management.label("lic_management"), models.licenses.c.assigned_at,
-                 models.licenses.c.expires_at, models.licenses.c.state, models.licenses.c.demo_grant_id,
-                 ).select_from(models.people.outerjoin(models.licenses,
-                                                       models.licenses.c.person_id == models.people.c.id))
+_PEOPLE = select(tables.people.c.id, tables.people.c.email, tables.people.c.active, tables.people.c.deleted,
+                 tables.people.c.management, tables.people.c.first_grace_at, tables.people.c.last_hosted_at,
+                 tables.people.c.deactivated_at, tables.licenses.c.kind,
+                 tables.licenses.c.management.label("lic_management"), tables.licenses.c.assigned_at,
+                 tables.licenses.c.expires_at, tables.licenses.c.state, tables.licenses.c.demo_grant_id,
+                 ).select_from(tables.people.outerjoin(tables.licenses,
+                                                       tables.licenses.c.person_id == tables.people.c.id))
 
 
 def load_ledger(conn: Connection, subjects: Iterable[str] = ()) -> tuple[Ledger, dict[str, int]]:
@@ -91,7 +82,7 @@ def load_ledger(conn: Connection, subjects: Iterable[str] = ()) -> tuple[Ledger,
 
 def load_stored_ledger(conn: Connection, subjects: Iterable[str] = ()) -> tuple[Ledger, dict[str, int]]:
     """What :func:`load_ledger` returns, always read from the tables."""
-    p, lic, m = models.people, models.licenses, models.meetings
+    p, lic, m = tables.people, tables.licenses, tables.meetings
     open_hosts = select(m.c.person_id).where(m.c.ended_at.is_(None))
     graced = p.alias("graced")
     people: dict[str, PersonState] = {}
@@ -111,8 +102,8 @@ def load_stored_ledger(conn: Connection, subjects: Iterable[str] = ()) -> tuple[
 
 
 # A person the ledger subset holds: a license, a grace window or an open meeting (Ledger.relevant_keys)
-_RELEVANT = or_(models.licenses.c.person_id.is_not(None), models.people.c.first_grace_at.is_not(None),
-                models.people.c.id.in_(select(models.meetings.c.person_id).where(models.meetings.c.ended_at.is_(None))))
+_RELEVANT = or_(tables.licenses.c.person_id.is_not(None), tables.people.c.first_grace_at.is_not(None),
+                tables.people.c.id.in_(select(tables.meetings.c.person_id).where(tables.meetings.c.ended_at.is_(None))))
 
 
 def _load_people(conn: Connection, emails: Sequence[str], people: dict[str, PersonState], ids: dict[str, int],
@@ -121,19 +112,19 @@ def _load_people(conn: Connection, emails: Sequence[str], people: dict[str, Pers
     holds) to ``people`` and ``ids``."""
     stmt = _PEOPLE.where(_RELEVANT) if relevant_only else _PEOPLE
     for chunk in bulk.chunks(emails, bulk.IN_CHUNK):
-        for row in conn.execute(stmt.where(models.people.c.email.in_(chunk))):
+        for row in conn.execute(stmt.where(tables.people.c.email.in_(chunk))):
             people[row.email] = _person_state(row)
             ids[row.email] = row.id
 
 
 def _load_shared(conn: Connection) -> Ledger:
     """Purchases, demonstration grants, the trial and the open meetings: the ledger without its people."""
-    p, m = models.people, models.meetings
+    p, m = tables.people, tables.meetings
     purchases = tuple(Purchase(r.count, r.at) for r in conn.execute(
-        select(models.purchases).order_by(models.purchases.c.id)))
+        select(tables.purchases).order_by(tables.purchases.c.id)))
     grants = tuple(DemoGrant(r.id, r.count, r.expires_at, r.granted_at) for r in conn.execute(
-        select(models.demo_grants).order_by(models.demo_grants.c.granted_at, models.demo_grants.c.id)))
-    t = conn.execute(select(models.trial)).first()
+        select(tables.demo_grants).order_by(tables.demo_grants.c.granted_at, tables.demo_grants.c.id)))
+    t = conn.execute(select(tables.trial)).first()
     trial = TrialWindow(t.start, t.ends_at, t.ended_at is not None) if t is not None else None
     meetings = {
         r.meeting_id: Meeting(r.meeting_id, r.email, r.started_at)
@@ -213,7 +204,7 @@ def _current(conn: Connection, cached: Snapshot | None) -> Snapshot:
     """``cached`` if the journal has not grown since, else ``cached`` refreshed, else a fresh load."""
     if cached is None:
         return _fresh(conn)
-    j = models.journal
+    j = tables.journal
     first, position = _journal_from(conn, cached.position)
     if cached.position and first != cached.position:    # not the journal the snapshot was taken from: a restore
         return _fresh(conn)
@@ -229,13 +220,13 @@ def _current(conn: Connection, cached: Snapshot | None) -> Snapshot:
 def _journal_from(conn: Connection, position: int) -> tuple[int | None, int | None]:
     """The first and the last journal id from ``position`` on: one round trip, two index probes (min and max
     alone, no count: PostgreSQL then reads one index entry each instead of the range)."""
-    j = models.journal
+    j = tables.journal
     first, last = conn.execute(select(func.min(j.c.id), func.max(j.c.id)).where(j.c.id >= position)).one()
     return first, last
 
 
 def _position(conn: Connection) -> int:
-    return int(conn.execute(select(func.coalesce(func.max(models.journal.c.id), 0))).scalar_one())
+    return int(conn.execute(select(func.coalesce(func.max(tables.journal.c.id), 0))).scalar_one())
 
 
 def _fresh(conn: Connection) -> Snapshot:
@@ -294,18 +285,18 @@ def save_ledger(conn: Connection, before: Ledger, after: Ledger, ids: dict[str, 
                 actor: str) -> None:
     """Write what changed between ``before`` and ``after`` (people must already have rows in ``ids``)."""
     if len(after.purchases) > len(before.purchases):
-        conn.execute(models.purchases.insert(), [
+        conn.execute(tables.purchases.insert(), [
             {"count": pu.count, "at": pu.at, "actor": actor} for pu in after.purchases[len(before.purchases):]])
     known = {g.grant_id for g in before.demo_grants}
     new_grants = [g for g in after.demo_grants if g.grant_id not in known]
     if new_grants:
-        conn.execute(models.demo_grants.insert(), [
+        conn.execute(tables.demo_grants.insert(), [
             {"id": g.grant_id, "count": g.count, "granted_at": g.granted_at, "expires_at": g.expires_at,
              "actor": actor} for g in new_grants])
     if after.trial != before.trial and after.trial is not None:
         tr = after.trial
-        conn.execute(delete(models.trial))
-        conn.execute(models.trial.insert().values(id=1, start=tr.start, ends_at=tr.ends_at,
+        conn.execute(delete(tables.trial))
+        conn.execute(tables.trial.insert().values(id=1, start=tr.start, ends_at=tr.ends_at,
                                                   ended_at=tr.ends_at if tr.ended else None))
     lic_upserts: list[dict[str, Any]] = []
     lic_deletes: list[int] = []
@@ -327,22 +318,22 @@ def save_ledger(conn: Connection, before: Ledger, after: Ledger, ids: dict[str, 
                                    "last_hosted_at": pa.last_hosted_at, "deactivated_at": pa.deactivated_at})
     if lic_deletes:
         for i in range(0, len(lic_deletes), 500):
-            conn.execute(delete(models.licenses).where(models.licenses.c.person_id.in_(lic_deletes[i:i + 500])))
+            conn.execute(delete(tables.licenses).where(tables.licenses.c.person_id.in_(lic_deletes[i:i + 500])))
     if lic_upserts:
         bulk.upsert_licenses(conn, lic_upserts)
     if person_updates:
-        p = models.people
+        p = tables.people
         conn.execute(update(p).where(p.c.id == bindparam("b_id")).values(
             first_grace_at=bindparam("first_grace_at"), last_hosted_at=bindparam("last_hosted_at"),
             deactivated_at=bindparam("deactivated_at")), person_updates)
     opened = [mt for mid, mt in after.meetings.items() if mid not in before.meetings]
     closed = [mid for mid in before.meetings if mid not in after.meetings]
     if opened:
-        conn.execute(models.meetings.insert(), [
+        conn.execute(tables.meetings.insert(), [
             {"meeting_id": mt.meeting_id, "person_id": ids[mt.host], "started_at": mt.started_at, "ended_at": None}
             for mt in opened])
     for i in range(0, len(closed), 500):
-        mt = models.meetings
+        mt = tables.meetings
         conn.execute(update(mt).where(mt.c.meeting_id.in_(closed[i:i + 500])).values(ended_at=now))
 
 
@@ -350,125 +341,6 @@ def _license_row(pid: int, lic: HeldLicense) -> dict[str, Any]:
     return {"person_id": pid, "kind": lic.kind.value, "management": lic.management.value,
             "assigned_at": lic.assigned_at, "expires_at": lic.expires_at, "state": lic.state.value,
             "demo_grant_id": lic.grant_id}
-
-
-def journal_rows(decision: Decision, run_id: str | None, actor: str, subject: str | None,
-                 source: str | None = None, change: Change | None = None) -> list[dict[str, Any]]:
-    """One row for the decision (with the person change it answers, when there is one), and one per other
-    person its actions touched (promotions, releases by a sweep)."""
-    sentence = decision.sentence if change is None else f"{change.sentence}; {decision.sentence}"
-    rows = [{
-        "run_id": run_id, "at": decision.now, "actor": actor, "person": subject,
-        "event": change.kind if change else _event_name(decision.event), "source": source,
-        "rule": decision.rule if decision.rule != "-" else None, "sentence": sentence,
-        "before": _row_dict(change.before) if change and change.before else None,
-        "after": _row_dict(change.after) if change else None,
-        "decision": decision_to_dict(decision),
-    }]
-    others: dict[str, list[Any]] = {}
-    for a in decision.actions:
-        if a.person is not None and a.person != subject:
-            others.setdefault(a.person, []).append(a)
-    for person, actions in others.items():
-        rows.append({
-            "run_id": run_id, "at": decision.now, "actor": actor, "person": person, "event": "license",
-            "source": source, "rule": next((a.rule for a in actions if a.rule), decision.rule),
-            "sentence": "; ".join(a.sentence for a in actions) + f" (because: {decision.sentence})",
-        })
-    return rows
-
-
-def _event_name(event: Event) -> str:
-    name = type(event).__name__
-    return "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_")
-
-
-def _row_dict(row: Any) -> dict[str, Any]:
-    return {"active": row.active, "deleted": row.deleted, "management": row.management, "in_cucm": row.in_cucm,
-            "ad_guid": row.ad_guid, "display_name": row.display_name, "inactive_reason": row.inactive_reason}
-
-
-def _events_for(c: Change) -> list[Event]:
-    mgmt = Management(c.after.management)
-    if c.kind == "created":
-        return [AddPerson(c.email, c.after.active, mgmt)]
-    events: list[Event] = []
-    if c.kind == "deactivated":
-        events.append(Deactivation(c.email))
-    elif c.kind == "activated":
-        events.append(Reactivation(c.email))
-    if c.management_changed:
-        events.append(ManagementChange(c.email, mgmt))
-    return events
-
-
-@dataclass
-class Effects:
-    counts: dict[str, int] = field(default_factory=lambda: {"released": 0, "remarked": 0, "promoted": 0})
-    notices: list[str] = field(default_factory=list)
-
-
-def apply_plan(conn: Connection, rt: Runtime, plan: Plan, run_id: str, now: datetime) -> Effects:
-    """Apply a plan inside the caller's transaction: people, source facts, cursors, decisions, journal.
-
-    A person's creation has no license effect (R-rules: AddPerson only records the person), so created people
-    skip the policy engine: their journal row carries the state that a replay turns into AddPerson. That keeps a
-    400,000-person first sync to a few bulk writes, its journal streamed in chunks rather than held in memory.
-    """
-    repo.write_sources(conn, plan, run_id, now)     # not ledger data: before the lock, not holding it
-    lock_ledger(conn)
-    decided = [c for c in plan.changes if c.kind != "created"]
-    ledger, ids = cached_ledger(conn, ledger_cache(rt.engine), [c.email for c in decided])
-    start = ledger
-    relevant = ledger.relevant_keys()
-    effects = Effects()
-    rows_of: dict[str, list[dict[str, Any]]] = {}
-    for c in decided:
-        events = _events_for(c)
-        if not events:     # an update that is not a management change: journal the person change alone
-            rows_of[c.email] = [{"run_id": run_id, "at": now, "actor": rt.actor, "person": c.email,
-                                 "event": c.kind, "source": c.source, "sentence": c.sentence,
-                                 "before": _row_dict(c.before), "after": _row_dict(c.after)}]
-            continue
-        # A person who holds no license, hosts no meeting and has no grace window cannot change anyone else's
-        # license: decide on a ledger of that person alone (cheap), and keep the shared ledger for the others.
-        alone = c.email not in relevant
-        own = Ledger(ledger.purchases, ledger.demo_grants, ledger.trial,
-                     {c.email: ledger.people[c.email]} if c.email in ledger.people else {}, {}) if alone else ledger
-        rows = rows_of[c.email] = []
-        for i, ev in enumerate(events):
-            d = decide(own, ev, rt.settings, now)
-            own = apply(own, d)
-            rows.extend(journal_rows(d, run_id, rt.actor, c.email, c.source, c if i == 0 else None))
-            _count(effects, d)
-        if not alone:
-            ledger = own
-    ids.update(repo.write_people(conn, plan.changes, now, ids_for=rows_of.keys()))
-    save_ledger(conn, start, ledger, ids, now, rt.actor)
-    bulk.append_journal(conn, _plan_journal(plan.changes, rows_of, run_id, rt.actor, now))
-    return effects
-
-
-def _plan_journal(changes: Sequence[Change], rows_of: dict[str, list[dict[str, Any]]], run_id: str, actor: str,
-                  now: datetime) -> Iterator[dict[str, Any]]:
-    """The plan's journal rows in plan order, a created person's row made only when it is written."""
-    for c in changes:
-        if c.kind == "created":
-            yield {"run_id": run_id, "at": now, "actor": actor, "person": c.email, "event": "created",
-                   "source": c.source, "sentence": c.sentence, "after": _row_dict(c.after)}
-        else:
-            yield from rows_of[c.email]
-
-
-def _count(effects: Effects, d: Decision) -> None:
-    for a in d.actions:
-        if isinstance(a, ReleaseLicense):
-            effects.counts["released"] += 1
-        elif isinstance(a, RemarkLicense):
-            effects.counts["remarked"] += 1
-        elif isinstance(a, AssignLicense):
-            effects.counts["promoted"] += 1
-    effects.notices.extend(n.message for n in d.notices)
 
 
 def decide_and_save(conn: Connection, rt: Runtime, event: Event, subjects: Sequence[str], now: datetime,
@@ -481,7 +353,7 @@ def decide_and_save(conn: Connection, rt: Runtime, event: Event, subjects: Seque
     after = apply(ledger, d)
     save_ledger(conn, ledger, after, ids, now, rt.actor)
     subject = subjects[0] if subjects else None
-    bulk.append_journal(conn, journal_rows(d, run_id, rt.actor, subject))
+    bulk.append_journal(conn, journal.decision_rows(d, run_id, rt.actor, subject))
     return d, after, _trimmed(_position(conn), after, ids)
 
 
@@ -490,7 +362,7 @@ def replay_journal(conn: Connection) -> Ledger:
     from policy import Settings, decision_from_dict, replay
 
     settings = Settings()
-    j = models.journal
+    j = tables.journal
     decisions: list[Decision] = []
     stmt = select(j.c.person, j.c.event, j.c.at, j.c.after, j.c.decision).order_by(j.c.id)
     for person, event, at, after, decision in conn.execution_options(yield_per=10_000).execute(stmt):

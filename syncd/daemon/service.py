@@ -28,14 +28,15 @@ import uvicorn
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from . import admin, errors
-from .api import create_app
-from .config import Config, ConfigError, load_config
-from .logging import configure_logging, get_logger, unbind_run
-from .metrics import Metrics
-from .notify import Notifier, watchdog_interval
-from .runtime import Runtime
-from .store.locks import LockHeld, leader_lock
+from syncd import errors
+from syncd.daemon.api import create_app
+from syncd.daemon.metrics import Metrics
+from syncd.daemon.notify import Notifier, watchdog_interval
+from syncd.licensing import admin
+from syncd.logging import configure_logging, get_logger, unbind_run
+from syncd.runtime import Runtime
+from syncd.settings.config import Config, ConfigError, load_config
+from syncd.store.locks import LockHeld, leader_lock
 
 log = get_logger("syncd.daemon")
 
@@ -49,14 +50,6 @@ API_START_TIMEOUT = 30.0
 SWITCH_INTERVAL = 0.001
 
 
-def _runtime(config: Config, actor: str, engine_from: Runtime | None = None) -> Runtime:
-    """A Runtime for ``actor``; sharing ``engine_from``'s engine (one pool per process)."""
-    rt = Runtime(config=config, actor=actor, config_path=config.path)
-    if engine_from is not None:
-        rt.__dict__["engine"] = engine_from.engine      # cached_property: pre-seed the shared engine
-    return rt
-
-
 def _seconds(d: timedelta) -> float:
     return d.total_seconds()
 
@@ -68,11 +61,11 @@ def _quiet_scheduler_log() -> None:
 
 
 class Daemon:
-    def __init__(self, config: Config, notifier: Notifier | None = None) -> None:
-        self.config = config
+    def __init__(self, rt: Runtime, notifier: Notifier | None = None) -> None:
+        config = self.config = rt.config
         self.notifier = notifier or Notifier()
-        self.rt = _runtime(config, SCHEDULER_ACTOR)
-        self._api_rt = _runtime(config, API_ACTOR, self.rt)
+        self.rt = rt.for_actor(SCHEDULER_ACTOR)
+        self._api_rt = self.rt.for_actor(API_ACTOR)
         self._token = config.api_token()
         self.metrics = Metrics(lambda: self._api_rt)
         self.leader = leader_lock(self.rt.engine)
@@ -100,7 +93,7 @@ class Daemon:
         return self._token
 
     def sync_now(self, full: bool, sources: list[str] | None) -> dict[str, Any]:
-        from .pipeline import run_sync
+        from syncd.sync.pipeline import run_sync
 
         self._enter()
         try:
@@ -173,7 +166,7 @@ class Daemon:
                 log.info("sweep done", rule=outcome.decision.rule, notices=[n.message for n in
                                                                             outcome.decision.notices])
                 return
-            from .pipeline import run_sync
+            from syncd.sync.pipeline import run_sync
 
             report = run_sync(self.rt, mode="apply", full=kind == "full")
             self.metrics.observe_run(report)
@@ -255,8 +248,8 @@ class Daemon:
             log.warning("api.listen changed: takes effect at the next restart")
         configure_logging(config.logging.level, config.logging.format)
         _quiet_scheduler_log()
-        self.rt = _runtime(config, SCHEDULER_ACTOR, self.rt)
-        self._api_rt = _runtime(config, API_ACTOR, self.rt)
+        self.rt = self.rt.reconfigured(config)
+        self._api_rt = self.rt.for_actor(API_ACTOR)
         self._token = token
         self.config = config
         self.schedule_jobs(config, first=False)
@@ -271,9 +264,6 @@ class Daemon:
             self._reload.set()
         else:
             self._stop.set()
-
-    def request_stop(self) -> None:
-        self._stop.set()
 
     def run(self) -> int:
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
@@ -325,5 +315,5 @@ class Daemon:
         return errors.OK
 
 
-def run_daemon(config: Config) -> int:
-    return Daemon(config).run()
+def run_daemon(rt: Runtime) -> int:
+    return Daemon(rt).run()

@@ -22,7 +22,7 @@ from sqlalchemy import (
     Text,
 )
 
-from .types import BigIntKey, NullableJSON, UTCDateTime
+from syncd.store.types import BigIntKey, NullableJSON, UTCDateTime
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",

@@ -1,19 +1,13 @@
-"""The `syncd` command: a thin shell over functions that tests also call directly.
-
-Every command returns an exit code (DESIGN.md section 9). User errors are one line on stderr, never a
-traceback; ``--json`` is a global option and every read command honours it.
-"""
+"""The `syncd` command line: every command and option, each command bound to its handler with
+``set_defaults(func=...)``. ``--json`` is a global option and every read command honours it."""
 
 from __future__ import annotations
 
 import argparse
-import json
-import sys
-from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any
 
-from . import errors
+from syncd import errors
+from syncd.cli.commands import demo, licenses, people, sync, tools
 
 
 class _Parser(argparse.ArgumentParser):
@@ -52,25 +46,29 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
 
     s = sub.add_parser("sync", help="one sync run")
+    s.set_defaults(func=sync.sync)
     s.add_argument("--dry-run", action="store_true", help="print what would change; write nothing")
     s.add_argument("--check", action="store_true", help="exit 1 when changes are pending; write nothing")
     s.add_argument("--full", action="store_true", help="full reads instead of incremental ones")
     s.add_argument("--source", action="append", metavar="NAME", help="only this source (repeatable)")
     s.add_argument("--allow-mass-deactivation", action="store_true", help="override the safety gate once")
 
-    sub.add_parser("run", help="the daemon: scheduler and HTTP API")
-    sub.add_parser("status", help="last runs, cursors, warnings")
+    sub.add_parser("run", help="the daemon: scheduler and HTTP API").set_defaults(func=tools.run)
+    sub.add_parser("status", help="last runs, cursors, warnings").set_defaults(func=sync.status)
 
     u = sub.add_parser("users", help="people and their licenses").add_subparsers(dest="users_cmd", metavar="CMD",
                                                                                parser_class=_Parser)
     u.required = True
     ul = u.add_parser("list")
+    ul.set_defaults(func=people.users_list)
     ul.add_argument("--state", choices=["active", "inactive"])
     ul.add_argument("--license", choices=["trial", "permanent", "grace", "demonstration", "none"])
     us = u.add_parser("show")
+    us.set_defaults(func=people.users_show)
     us.add_argument("email")
 
     e = sub.add_parser("explain", help="what hosting would do for one person, and why")
+    e.set_defaults(func=people.explain)
     e.add_argument("email")
     e.add_argument("--at", type=parse_time, metavar="DATE", help="ask about a date or time (default now)")
 
@@ -78,31 +76,40 @@ def build_parser() -> argparse.ArgumentParser:
         dest="licenses_cmd", metavar="CMD", parser_class=_Parser)
     lic.required = True
     lr = lic.add_parser("report")
+    lr.set_defaults(func=licenses.report)
     lr.add_argument("--at", type=parse_time, metavar="DATE")
     lp = lic.add_parser("purchase")
+    lp.set_defaults(func=licenses.purchase)
     lp.add_argument("count", type=_positive)
     ld = lic.add_parser("demo")
+    ld.set_defaults(func=licenses.demo)
     ld.add_argument("count", type=_positive)
     ld.add_argument("--expires", type=parse_time, required=True, metavar="DATE")
     ld.add_argument("--id", dest="grant_id", metavar="ID", help="grant id (default generated)")
     lt = lic.add_parser("trial")
+    lt.set_defaults(func=licenses.trial)
     lt.add_argument("--start", type=parse_time, required=True, metavar="DATE")
     lres = lic.add_parser("reserve")
+    lres.set_defaults(func=licenses.reserve)
     lres.add_argument("email")
     lu = lic.add_parser("upgrade")
+    lu.set_defaults(func=licenses.upgrade)
     lu.add_argument("--to", choices=["2.5"], required=True)
 
     m = sub.add_parser("meetings", help="host requests").add_subparsers(dest="meetings_cmd", metavar="CMD",
                                                                         parser_class=_Parser)
     m.required = True
     ms = m.add_parser("start")
+    ms.set_defaults(func=licenses.meeting_start)
     ms.add_argument("email")
     ms.add_argument("--meeting", metavar="ID")
     me = m.add_parser("end")
+    me.set_defaults(func=licenses.meeting_end)
     me.add_argument("meeting_id")
 
-    sub.add_parser("sweep", help="expiry processing now")
+    sub.add_parser("sweep", help="expiry processing now").set_defaults(func=licenses.sweep)
     j = sub.add_parser("journal", help="the audit trail")
+    j.set_defaults(func=people.journal)
     j.add_argument("--person", metavar="EMAIL")
     j.add_argument("--since", type=parse_time, metavar="T")
     j.add_argument("--limit", type=_positive, default=None)
@@ -110,77 +117,27 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("config", help="configuration tools").add_subparsers(dest="config_cmd", metavar="CMD",
                                                                            parser_class=_Parser)
     c.required = True
-    c.add_parser("check")
-    c.add_parser("example")
+    c.add_parser("check").set_defaults(func=tools.config_check)
+    c.add_parser("example").set_defaults(func=tools.config_example)
     d = sub.add_parser("db", help="database tools").add_subparsers(dest="db_cmd", metavar="CMD",
                                                                   parser_class=_Parser)
     d.required = True
-    d.add_parser("upgrade")
-    d.add_parser("verify", help="check the license invariants and that the journal replays to the ledger")
+    d.add_parser("upgrade").set_defaults(func=tools.db_upgrade)
+    d.add_parser("verify", help="check the license invariants and that the journal replays to the ledger"
+                 ).set_defaults(func=tools.db_verify)
 
-    demo = sub.add_parser("demo", help="run a self-contained demonstration on the AXL simulator")
-    demo.add_argument("--dir", metavar="DIR", help="where to leave the demo's files (default ./demo-TIMESTAMP)")
-    demo.add_argument("--users", type=_positive, default=3000)
+    dm = sub.add_parser("demo", help="run a self-contained demonstration on the AXL simulator")
+    dm.set_defaults(func=demo.demo)
+    dm.add_argument("--dir", metavar="DIR", help="where to leave the demo's files (default ./demo-TIMESTAMP)")
+    dm.add_argument("--users", type=_positive, default=3000)
 
     sim = sub.add_parser("simulate", help="test peers").add_subparsers(dest="simulate_cmd", metavar="PEER",
                                                                       parser_class=_Parser)
     sim.required = True
     sc = sim.add_parser("cucm", help="the AXL simulator")
+    sc.set_defaults(func=tools.simulate_cucm)
     sc.add_argument("--users", type=_positive, default=1000)
     sc.add_argument("--port", type=int, default=8443)
     sc.add_argument("--seed", type=int, default=1)
     sc.add_argument("--tls", action="store_true")
     return p
-
-
-def print_json(obj: Any) -> None:
-    json.dump(obj, sys.stdout, indent=2, ensure_ascii=False, default=str)
-    sys.stdout.write("\n")
-
-
-def _handler(args: argparse.Namespace) -> Callable[[argparse.Namespace], int]:
-    from . import commands
-
-    name = args.command
-    for attr in ("users_cmd", "licenses_cmd", "meetings_cmd", "config_cmd", "db_cmd", "simulate_cmd"):
-        sub = getattr(args, attr, None)
-        if sub:
-            name = f"{name}_{sub}"
-    fn: Callable[[argparse.Namespace], int] = getattr(commands, "cmd_" + name)
-    return fn
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    from .config import ConfigError
-    from .store.db import DatabaseUnavailable, DiskFull
-    from .store.locks import LockHeld
-
-    try:
-        args = build_parser().parse_args(argv)
-        return _handler(args)(args)
-    except errors.UserError as e:
-        _fail(str(e))
-        return e.exit_code
-    except ConfigError as e:
-        _fail(str(e))
-        return errors.CONFIG
-    except LockHeld as e:
-        _fail(str(e))
-        return errors.LOCKED
-    except (DatabaseUnavailable, DiskFull) as e:
-        _fail(str(e))
-        return errors.DATABASE
-    except KeyboardInterrupt:
-        _fail("interrupted")
-        return 130
-    except SystemExit as e:      # argparse --help
-        return int(e.code or 0)
-
-
-def _fail(message: str) -> None:
-    line = " ".join(message.split())
-    sys.stderr.write(f"syncd: {line}\n")
-
-
-def run() -> None:
-    sys.exit(main())

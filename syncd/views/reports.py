@@ -10,17 +10,16 @@ from sqlalchemy import func, select
 
 from policy import LicenseKind, LicenseState, Sweep, apply, decide, notices
 from policy import explain as policy_explain
-
-from . import errors
-from .emails import email_key
-from .ledger_store import load_ledger
-from .reconcile import plan
-from .repo import load_state
-from .store import bulk, models
+from syncd import errors
+from syncd.emails import email_key
+from syncd.licensing.ledger import load_ledger
+from syncd.store import bulk, tables
+from syncd.sync.reconcile import plan, source_specs
+from syncd.sync.state import load_state
 
 if TYPE_CHECKING:
-    from .pipeline import SyncReport
-    from .runtime import Runtime
+    from syncd.runtime import Runtime
+    from syncd.sync.pipeline import SyncReport
 
 WARN_AHEAD = timedelta(days=30)
 APPLY_SHOWN = 50    # changes listed after an apply; a dry run lists them all
@@ -67,7 +66,7 @@ def sync_text(r: SyncReport) -> list[str]:
 # -- people -------------------------------------------------------------------------------------------------
 
 def _people_query() -> Any:
-    p, lic = models.people, models.licenses
+    p, lic = tables.people, tables.licenses
     return select(p, lic.c.kind, lic.c.state, lic.c.management.label("lic_management"), lic.c.assigned_at,
                   lic.c.expires_at).select_from(p.outerjoin(lic, lic.c.person_id == p.c.id))
 
@@ -88,7 +87,7 @@ def _person_dict(row: Any, sources: dict[str, Any] | None = None) -> dict[str, A
 
 
 def users_list(rt: Runtime, state: str | None = None, license_kind: str | None = None) -> list[dict[str, Any]]:
-    p, lic = models.people, models.licenses
+    p, lic = tables.people, tables.licenses
     stmt = _people_query().order_by(p.c.email)
     if state is not None:
         stmt = stmt.where(p.c.active.is_(state == "active"))
@@ -109,11 +108,11 @@ def user_line(p: dict[str, Any]) -> str:
 
 def _sources_of(conn: Any, rt: Runtime, key: str, ad_guid: str | None) -> dict[str, Any]:
     """The person's records in the configured sources (by e-mail, and the linked AD account by GUID)."""
-    sr = models.source_records
+    sr = tables.source_records
     cond = sr.c.email_key == key
     if ad_guid:
         cond = cond | (sr.c.source_key == ad_guid)
-    names = [s.name for s in rt.source_specs()]   # leads both indexes: (source, email_key), (source, source_key)
+    names = [s.name for s in source_specs(rt.config)]   # leads both indexes: (source, email_key), (source, source_key)
     out: dict[str, Any] = {}
     for row in conn.execute(select(sr).where(sr.c.source.in_(names), cond).order_by(sr.c.source, sr.c.source_key)):
         entry = {"key": row.source_key, "active": row.active, "seen_at": _iso(row.seen_at), **row.data}
@@ -128,7 +127,7 @@ def _sources_of(conn: Any, rt: Runtime, key: str, ad_guid: str | None) -> dict[s
 def user_show(rt: Runtime, email: str) -> dict[str, Any]:
     key = email_key(email)
     with rt.engine.connect() as conn:
-        row = conn.execute(_people_query().where(models.people.c.email == key)).first() if key else None
+        row = conn.execute(_people_query().where(tables.people.c.email == key)).first() if key else None
         if row is None:
             raise errors.UnknownPerson(email.strip())
         return _person_dict(row, _sources_of(conn, rt, row.email, row.ad_guid))
@@ -148,7 +147,7 @@ def user_text(p: dict[str, Any]) -> list[str]:
 def explain(rt: Runtime, email: str, at: datetime) -> dict[str, Any]:
     key = email_key(email)
     with rt.engine.connect() as conn:
-        person = conn.execute(_people_query().where(models.people.c.email == key)).first() if key else None
+        person = conn.execute(_people_query().where(tables.people.c.email == key)).first() if key else None
         if person is None:
             raise errors.UnknownPerson(email.strip())
         ledger, _ = load_ledger(conn, [person.email])
@@ -156,8 +155,8 @@ def explain(rt: Runtime, email: str, at: datetime) -> dict[str, Any]:
         state = ledger.people[person.email]
         if abs((at - datetime.now(at.tzinfo)).total_seconds()) > 60:
             # Judge the directory at T too (AD accountExpires), as a sync at T would.
-            stored = load_state(conn, rt.source_specs(), {}, at, also=[person.email])
-            p = plan(rt.source_specs(), {}, stored.people, stored.facts, at, rt.config.reconcile.require_cucm,
+            stored = load_state(conn, source_specs(rt.config), {}, at, also=[person.email])
+            p = plan(source_specs(rt.config), {}, stored.people, stored.facts, at, rt.config.reconcile.require_cucm,
                      scope=stored.scope)
             change = next((c for c in p.changes if c.email == person.email), None)
             if change is not None and change.before is not None and change.before.active != change.after.active:
@@ -250,14 +249,14 @@ def license_report_text(r: dict[str, Any]) -> list[str]:
 
 def status(rt: Runtime) -> dict[str, Any]:
     now = datetime.now(UTC)
-    runs, p = models.runs, models.people
+    runs, p = tables.runs, tables.people
     with rt.engine.connect() as conn:
         last = conn.execute(select(runs).order_by(runs.c.started_at.desc()).limit(10)).all()
         cursors = {r.source: {"updated_at": _iso(r.updated_at), "run_id": r.run_id}
-                   for r in conn.execute(select(models.cursors))}
+                   for r in conn.execute(select(tables.cursors))}
         counts = dict(conn.execute(select(p.c.active, func.count()).group_by(p.c.active)).all())
         ledger, _ = load_ledger(conn)
-        j = models.journal
+        j = tables.journal
         last_scheduled_sync = conn.execute(select(func.max(runs.c.started_at)).where(
             runs.c.actor == "scheduler")).scalar_one()
         last_scheduled_sweep = conn.execute(select(func.max(j.c.at)).where(
@@ -265,7 +264,7 @@ def status(rt: Runtime) -> dict[str, Any]:
     return {
         "database": rt.engine.url.render_as_string(hide_password=True),
         "people": {"active": counts.get(True, 0), "inactive": counts.get(False, 0)},
-        "sources": [{"name": s.name, "type": s.type, "cursor": cursors.get(s.name)} for s in rt.source_specs()],
+        "sources": [{"name": s.name, "type": s.type, "cursor": cursors.get(s.name)} for s in source_specs(rt.config)],
         "runs": [{"run_id": r.run_id, "started_at": _iso(r.started_at), "finished_at": _iso(r.finished_at),
                   "actor": r.actor, "mode": r.mode, "result": r.result, "exit_code": r.exit_code} for r in last],
         "next_runs": next_runs(rt, now, last_scheduled_sync, last_scheduled_sweep),

@@ -22,14 +22,14 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 
 from connectors.records import Connector
-
-from . import errors, ledger_store, repo, safety
-from .logging import bind_run, get_logger
-from .reconcile import Plan, SourceFacts, SourceSpec, as_fact, plan, source_facts
-from .runtime import Runtime
-from .store import bulk
-from .store.db import StoreError, begin_write, refresh_statistics
-from .store.locks import run_lock
+from syncd import errors, journal
+from syncd.logging import bind_run, get_logger
+from syncd.runtime import Runtime
+from syncd.store import bulk
+from syncd.store.db import StoreError, begin_write, refresh_statistics
+from syncd.store.locks import run_lock
+from syncd.sync import apply, safety, state
+from syncd.sync.reconcile import Plan, SourceFacts, SourceSpec, as_fact, plan, source_facts, source_specs
 
 log = get_logger("syncd.sync")
 
@@ -134,7 +134,7 @@ def _read_all(rt: Runtime, names: Sequence[str] | None, full: bool, cursors: dic
 
 def _record(conn: Any, rt: Runtime, report: SyncReport, now: datetime) -> None:
     summary = report.to_dict()
-    repo.record_run(conn, report.run_id, rt.actor, now, datetime.now(UTC), report.mode, report.result,
+    apply.record_run(conn, report.run_id, rt.actor, now, datetime.now(UTC), report.mode, report.result,
                     report.exit_code, summary)
 
 
@@ -177,7 +177,7 @@ def run_sync(
     report = SyncReport(run_id=uuid.uuid4().hex, mode=mode)
     bind_run(report.run_id, rt.actor)
     started = time.monotonic()
-    specs = rt.source_specs()
+    specs = source_specs(rt.config)
     if sources:
         unknown = sorted(set(sources) - {s.name for s in specs})
         if unknown:
@@ -203,7 +203,7 @@ def _run(rt: Runtime, report: SyncReport, specs: list[SourceSpec], mode: str, fu
         cursors = bulk.load_cursors(conn)
     reads = _read_all(rt, sources, full, cursors, now)
     with rt.engine.connect() as conn:
-        stored = repo.load_state(conn, specs, reads, now)
+        stored = state.load_state(conn, specs, reads, now)
     report.plan = p = plan(specs, reads, stored.people, stored.facts, now, rt.config.reconcile.require_cucm,
                            cursors, stored.scope)
     if stored.scope is not None:
@@ -215,10 +215,8 @@ def _run(rt: Runtime, report: SyncReport, specs: list[SourceSpec], mode: str, fu
         log.warning("plan refused", reasons=list(refusal.reasons), deactivations=len(p.deactivations))
         if mode == "apply":     # a dry run writes nothing, not even the refusal
             with begin_write(rt.engine) as conn:
-                bulk.append_journal(conn, [{
-                    "run_id": report.run_id, "at": now, "actor": rt.actor, "event": "refused",
-                    "sentence": refusal.message, "after": {"deactivations": len(p.deactivations)},
-                }])
+                bulk.append_journal(conn, [journal.refusal_row(
+                    report.run_id, rt.actor, now, refusal.message, {"deactivations": len(p.deactivations)})])
                 _record(conn, rt, report, now)
         return report
     if mode != "apply":
@@ -232,7 +230,7 @@ def _run(rt: Runtime, report: SyncReport, specs: list[SourceSpec], mode: str, fu
         return report
     log.info("applying plan", **p.changes_summary())
     with begin_write(rt.engine) as conn:
-        effects = ledger_store.apply_plan(conn, rt, p, report.run_id, now)
+        effects = apply.apply_plan(conn, rt, p, report.run_id, now)
         report.licenses = effects.counts
         report.notices = effects.notices
         report.result = "partial" if report.failed_sources else "applied" if p.pending else "no_changes"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from syncd.store.models import metadata
+from syncd.store.tables import metadata
 
 connection = context.config.attributes.get("connection")
 if connection is None:

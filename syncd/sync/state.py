@@ -1,4 +1,4 @@
-"""The sync's reads and writes of stored directory state (people, source facts, cursors, runs)."""
+"""What a sync plans against: the stored people and source facts, all of them or the scope of an incremental run."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
-from .facts import AdFact, CucmFact, Fact, fact_from_data
-from .reconcile import Change, PersonRow, Plan, SourceFacts, SourceSpec
-from .store import bulk, models
+from syncd.store import bulk, tables
+from syncd.sync.facts import AdFact, CucmFact, Fact, fact_from_data
+from syncd.sync.reconcile import PersonRow, SourceFacts, SourceSpec
 
 
 @dataclass
@@ -28,7 +28,7 @@ class StoredState:
 
 
 def load_people(conn: Connection, emails: Collection[str] | None = None) -> dict[str, PersonRow]:
-    t = models.people
+    t = tables.people
     stmt = select(t.c.email, t.c.active, t.c.deleted, t.c.management, t.c.in_cucm, t.c.ad_guid,
                   t.c.display_name, t.c.inactive_reason)
     if emails is None:
@@ -50,7 +50,7 @@ def load_state(conn: Connection, specs: Sequence[SourceSpec], reads: Mapping[str
     facts: dict[str, dict[str, Fact]] = {s.name: {} for s in specs}
     scope = _affected(conn, specs, reads, facts, now) | set(also)
     people = load_people(conn, scope)
-    t = models.source_records
+    t = tables.source_records
     cols = (t.c.source, t.c.source_key, t.c.email_key, t.c.data)
     wanted = (t.c.source.in_(list(types)),)
     _add_facts(facts, types, _select_in(conn, select(*cols).where(*wanted), t.c.email_key, scope))
@@ -61,7 +61,7 @@ def load_state(conn: Connection, specs: Sequence[SourceSpec], reads: Mapping[str
         userids = {f.userid.casefold() for src in facts.values() for f in src.values() if isinstance(f, CucmFact)}
         _add_facts(facts, types, _select_in(conn, select(*cols).where(t.c.source.in_(ad)),
                                             t.c.data["sam"].as_string(), userids))
-    p = models.people
+    p = tables.people
     active = conn.execute(select(func.count()).select_from(p).where(p.c.active.is_(True))).scalar_one()
     return StoredState(people, facts, active, scope, _ad_only(conn, ad) if ad else 0)
 
@@ -70,7 +70,7 @@ def _load_all(conn: Connection, specs: Sequence[SourceSpec]) -> StoredState:
     people = load_people(conn)
     types = {s.name: s.type for s in specs}
     facts: dict[str, dict[str, Fact]] = {s.name: {} for s in specs}
-    t = models.source_records
+    t = tables.source_records
     stmt = select(t.c.source, t.c.source_key, t.c.email_key, t.c.data).where(t.c.source.in_(list(types)))
     _add_facts(facts, types, conn.execution_options(yield_per=20_000).execute(stmt))
     return StoredState(people, facts, sum(1 for p in people.values() if p.active))
@@ -84,7 +84,7 @@ def _affected(conn: Connection, specs: Sequence[SourceSpec], reads: Mapping[str,
     run (expiry writes nothing in AD); and every standing conflict (as the last applied run left them, see
     :func:`write_sources`), which is reported again each run."""
     types = {s.name: s.type for s in specs}
-    t = models.source_records
+    t = tables.source_records
     cols = (t.c.source, t.c.source_key, t.c.email_key, t.c.data)
     changed: list[Fact] = []
     for name, r in reads.items():
@@ -106,28 +106,28 @@ def _affected(conn: Connection, specs: Sequence[SourceSpec], reads: Mapping[str,
     emails = {f.email for f in changed if f.email}
     guids = {f.key for f in changed if isinstance(f, AdFact)}
     sams = {f.sam for f in changed if isinstance(f, AdFact) and f.sam}
-    p = models.people
+    p = tables.people
     emails.update(e for (e,) in _select_in(conn, select(p.c.email), p.c.ad_guid, guids))
     if sams and _matches_userid(specs):
         cucm = [s.name for s in specs if s.type == "cucm"]
         userid = func.lower(t.c.data["userid"].as_string())
         emails.update(e for (e,) in _select_in(conn, select(t.c.email_key).where(t.c.source.in_(cucm)), userid,
                                                sams) if e)
-    emails.update(e for (e,) in conn.execute(select(models.conflicts.c.email_key)))
+    emails.update(e for (e,) in conn.execute(select(tables.conflicts.c.email_key)))
     return emails
 
 
 def _last_applied(conn: Connection) -> datetime | None:
     """When the last run that planned and applied (or found nothing to apply) started: an AD expiry before it
     has been judged by that run already."""
-    r = models.runs
+    r = tables.runs
     return conn.execute(select(func.max(r.c.started_at)).where(
         r.c.mode == "apply", r.c.result.in_(("applied", "no_changes")))).scalar_one_or_none()
 
 
 def _ad_only(conn: Connection, ad: Sequence[str]) -> int:
     """AD accounts (not deleted) that no person is linked to, as stored."""
-    t, p = models.source_records, models.people
+    t, p = tables.source_records, tables.people
     linked = select(p.c.id).where(p.c.ad_guid == t.c.source_key).exists()
     stmt = select(func.count()).select_from(t).where(
         t.c.source.in_(list(ad)), t.c.data["deleted"].as_boolean().is_not(True), ~linked)
@@ -148,66 +148,3 @@ def _select_in(conn: Connection, stmt: Any, column: Any, values: Collection[Any]
     """Rows of ``stmt`` whose ``column`` is one of ``values``, asked in chunks (a database caps its parameters)."""
     for chunk in bulk.chunks(values, bulk.IN_CHUNK):
         yield from conn.execute(stmt.where(column.in_(chunk)))
-
-
-def person_row(c: Change, now: datetime) -> dict[str, Any]:
-    a = c.after
-    row: dict[str, Any] = {
-        "email": a.email, "display_name": a.display_name, "active": a.active, "deleted": a.deleted,
-        "management": a.management, "in_cucm": a.in_cucm, "ad_guid": a.ad_guid,
-        "inactive_reason": a.inactive_reason, "updated_at": now, "created_at": now,
-    }
-    if c.kind == "deactivated":
-        row["deactivated_at"] = now
-    elif c.kind == "activated":
-        row["deactivated_at"] = None
-    return row
-
-
-def write_people(conn: Connection, changes: Sequence[Change], now: datetime,
-                 ids_for: Collection[str] | None = None) -> dict[str, int]:
-    """Upsert the changed people; returns {email: id} of those in ``ids_for`` (None: of all)."""
-    return bulk.upsert_people(conn, (person_row(c, now) for c in changes), ids_for=ids_for)
-
-
-def write_sources(conn: Connection, plan: Plan, run_id: str, now: datetime) -> None:
-    """Source facts, removals and cursors of the complete sources, and the conflicts now standing.
-
-    The plan's conflicts are every conflict of the whole store, also when it was planned over a scope: a scoped
-    plan loads every standing conflict, and a new one can only come from a record this run read."""
-    _write_conflicts(conn, plan.conflicts)
-    for s in plan.sources:
-        if not s.complete:
-            continue
-        bulk.upsert_source_records(conn, (
-            {"source": s.name, "source_key": f.key, "email_key": f.email, "active": _fact_active(f, now),
-             "data": f.to_data(), "digest": f.digest, "seen_at": now, "run_id": run_id}
-            for f in s.upserts
-        ))
-        if s.deletes:
-            bulk.delete_source_records(conn, s.name, s.deletes)
-        if s.cursor is not None:
-            bulk.save_cursor(conn, s.name, s.cursor, run_id, now)
-
-
-def _write_conflicts(conn: Connection, keys: Collection[str]) -> None:
-    c = models.conflicts
-    stored = {e for (e,) in conn.execute(select(c.c.email_key))}
-    gone = stored.difference(keys)
-    for chunk in bulk.chunks(gone, bulk.IN_CHUNK):
-        conn.execute(delete(c).where(c.c.email_key.in_(chunk)))
-    new = [{"email_key": e} for e in keys if e not in stored]
-    if new:
-        conn.execute(c.insert(), new)
-
-
-def _fact_active(f: Fact, now: datetime) -> bool:
-    return f.active if isinstance(f, CucmFact) else f.active_at(now)
-
-
-def record_run(conn: Connection, run_id: str, actor: str, started: datetime, finished: datetime,
-               mode: str, result: str, exit_code: int, summary: dict[str, Any]) -> None:
-    conn.execute(models.runs.insert().values(
-        run_id=run_id, started_at=started, finished_at=finished, actor=actor, mode=mode, result=result,
-        exit_code=exit_code, summary=summary))
-

@@ -18,14 +18,14 @@ from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 
 from policy import LicenseKind, LicenseState, Sweep, apply, decide
-
-from .ledger_store import load_ledger
-from .logging import redact_text
-from .store import models
+from syncd.licensing.ledger import load_ledger
+from syncd.logging import redact_text
+from syncd.store import tables
+from syncd.sync.reconcile import source_specs
 
 if TYPE_CHECKING:
-    from .pipeline import SyncReport
-    from .runtime import Runtime
+    from syncd.runtime import Runtime
+    from syncd.sync.pipeline import SyncReport
 
 RUNS_SCANNED = 500      # recent apply runs searched for each source's last read
 DURATION_BUCKETS = (0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600)
@@ -59,14 +59,14 @@ def stale_after(rt: Runtime) -> timedelta:
 def source_health(rt: Runtime) -> tuple[list[SourceHealth], str | None]:
     """Each configured source's last complete read and last error (from the recorded runs), and the result of
     the last apply run."""
-    runs = models.runs
+    runs = tables.runs
     with rt.engine.connect() as conn:
         rows = conn.execute(select(runs.c.started_at, runs.c.result, runs.c.summary)
                             .where(runs.c.mode == "apply")
                             .order_by(runs.c.started_at.desc()).limit(RUNS_SCANNED)).all()
     last_result = rows[0].result if rows else None
     out: list[SourceHealth] = []
-    for spec in rt.source_specs():
+    for spec in source_specs(rt.config):
         h = SourceHealth(spec.name, None, None, refused=last_result == "refused")
         decided = False
         for row in rows:
@@ -112,7 +112,7 @@ class _StateCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         rt = self._runtime()
         now = datetime.now(UTC)
-        p = models.people
+        p = tables.people
         with rt.engine.connect() as conn:
             counts: dict[bool, int] = {bool(active): int(n) for active, n in
                                        conn.execute(select(p.c.active, func.count()).group_by(p.c.active))}

@@ -21,12 +21,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from . import admin, errors, reports
-from .logging import get_logger
-from .metrics import Metrics, health
-from .runtime import Runtime
-from .store.db import DatabaseUnavailable, DiskFull
-from .store.locks import LockHeld
+from syncd import errors
+from syncd.daemon.metrics import Metrics, health
+from syncd.licensing import admin
+from syncd.logging import get_logger
+from syncd.runtime import Runtime
+from syncd.store.db import DatabaseUnavailable, DiskFull
+from syncd.store.locks import LockHeld
+from syncd.views import reports
 
 log = get_logger("syncd.api")
 

@@ -16,12 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from connectors.axlsim import Simulator
-
-from . import admin, reports
-from .config import load_config
-from .logging import configure_logging
-from .pipeline import run_sync
-from .runtime import Runtime, cli_actor
+from syncd.cli.invocation import Invocation
+from syncd.licensing import admin
+from syncd.logging import configure_logging
+from syncd.settings.config import load_config
+from syncd.sync.pipeline import run_sync
+from syncd.views import reports
 
 PURCHASED = 25
 
@@ -58,7 +58,12 @@ class _Printer:
             sys.stdout.flush()
 
 
-def run_demo(directory: str | None, users: int, json_out: bool = False) -> int:
+def demo(inv: Invocation) -> int:
+    a = inv.args
+    return run_demo(inv, a.dir, a.users, json_out=a.json)
+
+
+def run_demo(inv: Invocation, directory: str | None, users: int, json_out: bool = False) -> int:
     root = Path(directory or f"demo-{datetime.now(UTC):%Y%m%d-%H%M%S}").resolve()
     root.mkdir(parents=True, exist_ok=True)
     out = _Printer(json_out)
@@ -66,7 +71,7 @@ def run_demo(directory: str | None, users: int, json_out: bool = False) -> int:
         config_path = _write_config(root, sim)
         configure_logging("ERROR", "console")
         config = load_config(str(config_path))
-        rt = Runtime(config=config, actor=cli_actor(), config_path=config.path)
+        rt = inv.open_runtime(config)
         out.section("simulated CUCM", [f"{users} end users at {sim.url} (TLS verified with {root / 'cucm-ca.pem'})",
                                        f"configuration: {config_path}"])
 

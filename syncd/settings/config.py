@@ -38,8 +38,8 @@ from pydantic import (
     model_validator,
 )
 
-from . import secrets
-from .secrets import Secret, SecretUnavailable
+from syncd.settings import secrets
+from syncd.settings.secrets import Secret, SecretUnavailable
 
 DEFAULT_PATH = "/etc/syncd/syncd.toml"
 ENV_VAR = "SYNCD_CONFIG"
@@ -851,7 +851,7 @@ def parse_config(data: Mapping[str, Any], path: str | None = None) -> Config:
             errors.append((f"{src.key_path}.password", f"{refusal}; use password_file, password_env or "
                                                        "password_credential, or chmod 600"))
         elif src.password is not None:
-            from .logging import register_secret
+            from syncd.logging import register_secret
 
             register_secret(src.password.get_secret_value())
     if errors:
@@ -870,4 +870,4 @@ def example_text() -> str:
     """The documented example configuration (``syncd config example``; ``config/syncd.toml`` is a copy)."""
     from importlib.resources import files
 
-    return files("syncd").joinpath("example.toml").read_text(encoding="utf-8")
+    return files("syncd.settings").joinpath("example.toml").read_text(encoding="utf-8")

@@ -1,0 +1,1 @@
+"""The `syncd` command: parser, the command handlers, and how their results are printed."""

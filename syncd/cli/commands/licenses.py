@@ -1,0 +1,56 @@
+"""`syncd licenses`, `syncd meetings` and `syncd sweep`: the license report and the admin and host actions."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from syncd import errors
+from syncd.cli.invocation import Invocation
+from syncd.cli.output import out
+from syncd.licensing import admin
+from syncd.views import reports
+
+
+def report(inv: Invocation) -> int:
+    obj = reports.license_report(inv.runtime(), inv.args.at or datetime.now(UTC))
+    out(inv.args, obj, reports.license_report_text(obj))
+    return errors.OK
+
+
+def _done(inv: Invocation, outcome: admin.Outcome, refused: int = errors.UNKNOWN_OR_REFUSED) -> int:
+    out(inv.args, outcome.to_dict(), outcome.lines())
+    return errors.OK if outcome.ok else refused
+
+
+def purchase(inv: Invocation) -> int:
+    return _done(inv, admin.purchase(inv.runtime(), inv.args.count))
+
+
+def demo(inv: Invocation) -> int:
+    a = inv.args
+    return _done(inv, admin.grant_demo(inv.runtime(), a.count, a.expires, a.grant_id))
+
+
+def trial(inv: Invocation) -> int:
+    return _done(inv, admin.start_trial(inv.runtime(), inv.args.start))
+
+
+def reserve(inv: Invocation) -> int:
+    return _done(inv, admin.reserve(inv.runtime(), inv.args.email))
+
+
+def upgrade(inv: Invocation) -> int:
+    return _done(inv, admin.upgrade(inv.runtime(), inv.args.to))
+
+
+def sweep(inv: Invocation) -> int:
+    return _done(inv, admin.sweep(inv.runtime()))
+
+
+def meeting_start(inv: Invocation) -> int:
+    a = inv.args
+    return _done(inv, admin.start_meeting(inv.runtime(), a.email, a.meeting), refused=errors.HOST_REFUSED)
+
+
+def meeting_end(inv: Invocation) -> int:
+    return _done(inv, admin.end_meeting(inv.runtime(), inv.args.meeting_id))

@@ -1,0 +1,35 @@
+"""`syncd sync` and `syncd status`."""
+
+from __future__ import annotations
+
+import sys
+
+from syncd import errors
+from syncd.cli.invocation import Invocation
+from syncd.cli.output import out
+from syncd.views import reports
+
+
+def sync(inv: Invocation) -> int:
+    from syncd.sync.pipeline import run_sync
+
+    args = inv.args
+    if args.dry_run and args.check:
+        raise errors.UsageError("--dry-run and --check exclude each other")
+    rt = inv.runtime()
+    mode = "check" if args.check else "dry-run" if args.dry_run else "apply"
+    report = run_sync(rt, mode=mode, full=args.full, sources=args.source,
+                      allow_mass_deactivation=args.allow_mass_deactivation)
+    out(args, report.to_dict(), reports.sync_text(report))
+    if report.refusal is not None:
+        sys.stderr.write(f"syncd: {report.refusal.message}\n")
+    for name in report.failed_sources:
+        src = next(s for s in report.plan.sources if s.name == name)  # type: ignore[union-attr]
+        sys.stderr.write(f"syncd: source {name} unavailable: {src.error}\n")
+    return report.exit_code
+
+
+def status(inv: Invocation) -> int:
+    obj = reports.status(inv.runtime())
+    out(inv.args, obj, reports.status_text(obj))
+    return errors.OK

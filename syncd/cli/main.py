@@ -1,0 +1,37 @@
+"""Runs one `syncd` command: every command returns an exit code (DESIGN.md section 9); user errors are one line
+on stderr, never a traceback."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from syncd import errors
+from syncd.cli.invocation import Invocation, OpenRuntime
+from syncd.cli.output import fail
+from syncd.cli.parser import build_parser
+from syncd.settings.config import ConfigError
+from syncd.store.db import DatabaseUnavailable, DiskFull
+from syncd.store.locks import LockHeld
+
+
+def run(argv: Sequence[str] | None, open_runtime: OpenRuntime) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        return int(args.func(Invocation(args, open_runtime)))
+    except errors.UserError as e:
+        fail(str(e))
+        return e.exit_code
+    except ConfigError as e:
+        fail(str(e))
+        return errors.CONFIG
+    except LockHeld as e:
+        fail(str(e))
+        return errors.LOCKED
+    except (DatabaseUnavailable, DiskFull) as e:
+        fail(str(e))
+        return errors.DATABASE
+    except KeyboardInterrupt:
+        fail("interrupted")
+        return 130
+    except SystemExit as e:      # argparse --help
+        return int(e.code or 0)
