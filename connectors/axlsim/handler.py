@@ -4,35 +4,43 @@ from __future__ import annotations
 
 import json
 import socket
+import struct
 from http.cookies import SimpleCookie
 from http.server import BaseHTTPRequestHandler
-from typing import TYPE_CHECKING, Any
+from socketserver import BaseServer
+from typing import Any
 
-from . import render
-from .simulator import drop_connection
-
-if TYPE_CHECKING:
-    from .simulator import Simulator
+from . import operations, render
+from .state import SimState
 
 COOKIE = "JSESSIONIDSSO"
 MAX_BODY = 4 * 1024 * 1024
 
 
+def drop_connection(sock: socket.socket) -> None:
+    """Make the coming close a TCP reset (SO_LINGER 0), as a crashed peer or a middlebox does."""
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+
+
 class AxlRequestHandler(BaseHTTPRequestHandler):
+    """Serves ``sim``; ``tls``: the server speaks HTTPS, so the session cookie is marked Secure."""
+
     protocol_version = "HTTP/1.1"       # keep-alive, as Tomcat
     server_version = "Apache-Coyote/1.1"
     sys_version = ""
 
-    @property
-    def sim(self) -> Simulator:
-        return self.server.sim  # type: ignore[attr-defined,no-any-return]
+    def __init__(self, request: Any, client_address: Any, server: BaseServer, *, sim: SimState,
+                 tls: bool) -> None:
+        # Set before the base class's __init__, which handles the whole connection.
+        self.sim = sim
+        self.tls = tls
+        super().__init__(request, client_address, server)
 
     def setup(self) -> None:
         super().setup()
         # Headers and body go out in one segment; without this, Nagle + delayed ACK add ~40 ms per request.
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        with self.sim._lock:
-            self.sim.connections += 1
+        self.sim.count_connection()
 
     def log_message(self, format: str, *args: Any) -> None:   # quiet: tests and benchmarks read stdout
         return
@@ -68,7 +76,7 @@ class AxlRequestHandler(BaseHTTPRequestHandler):
         token = cookies[COOKIE].value if COOKIE in cookies else None
         if self.sim.known_session(token):
             return {}
-        secure = "; Secure" if self.sim.tls else ""
+        secure = "; Secure" if self.tls else ""
         return {"Set-Cookie": f"{COOKIE}={self.sim.new_session()}; Path=/; HttpOnly{secure}"}
 
     def do_POST(self) -> None:
@@ -88,7 +96,7 @@ class AxlRequestHandler(BaseHTTPRequestHandler):
         if path != "/axl/":
             self._send(404, render.html_page(404, "Not Found"), "text/html;charset=utf-8")
             return
-        reply = self.sim.answer(self.headers.get("SOAPAction"), body)
+        reply = operations.answer(self.sim, self.headers.get("SOAPAction"), body)
         if reply.drop:
             drop_connection(self.connection)
             self.close_connection = True
@@ -113,7 +121,7 @@ class AxlRequestHandler(BaseHTTPRequestHandler):
             args = json.loads(body or b"{}")
             if not isinstance(args, dict):
                 raise TypeError("the body must be a JSON object")
-            out = self.sim.control(action, args)
+            out = operations.control(self.sim, action, args)
             status = 200
         except KeyError as e:
             out, status = {"error": f"unknown action or user: {e}"}, 404
