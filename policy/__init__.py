@@ -2,7 +2,9 @@
 
 ``decide(ledger, event, settings, now)`` applies rules R1-R12 (DESIGN 5 and 11) and returns a
 :class:`Decision`; ``apply`` folds it into the ledger; ``replay`` rebuilds a ledger from journaled decisions;
-``explain`` answers "what would hosting at T do, and why"; ``notices`` lists the admin warnings at ``now``.
+``explain`` answers "what would hosting at T do, and why"; ``notices`` lists the admin warnings at ``now``;
+``summarize`` gives the license counts at a time (a sweep, then counts); ``person_added`` is the decision on a
+person first seen, without a ledger.
 See :mod:`policy.engine` for how a decision stays correct on the subset of people the store loads.
 """
 
@@ -57,7 +59,9 @@ from policy.model import (
     TrialWindow,
 )
 from policy.notices import notices
+from policy.rules.people import person_added
 from policy.settings import Settings
+from policy.summary import LicenseSummary, summarize
 
 __all__ = [
     "Action",
@@ -81,6 +85,7 @@ __all__ = [
     "Ledger",
     "LicenseKind",
     "LicenseState",
+    "LicenseSummary",
     "Management",
     "ManagementChange",
     "Meeting",
@@ -109,6 +114,8 @@ __all__ = [
     "decision_to_dict",
     "explain",
     "notices",
+    "person_added",
     "replay",
     "subject_of",
+    "summarize",
 ]

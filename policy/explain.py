@@ -11,10 +11,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from policy.engine import apply, decide, fmt_time
+from policy.decisions import Decision
+from policy.engine import apply, decide
 from policy.events import HostRequest, Sweep
-from policy.model import HeldLicense, Ledger, LicenseKind, LicenseState, Management
+from policy.model import HeldLicense, Ledger, LicenseKind, LicenseState, Management, PersonState
 from policy.settings import Settings
+from policy.text import fmt_time
 
 PROBE_MEETING = "explain-probe"
 
@@ -96,7 +98,20 @@ def explain(ledger: Ledger, person: str, settings: Settings, at: datetime) -> Ex
             if_hosting,
             ("not known to syncd: no CUCM or AD record has been synced for this e-mail",),
         )
+    lic = swept.license_at(person, at)
+    facts = [
+        *_person_facts(person, p, swept_by, at),
+        *_license_facts(p, lic, settings, at),
+        *_window_facts(p, settings, at),
+        "attending meetings and scheduling meetings for others never need a host license"
+        + ("; an Expired Host may still attend and schedule for others" if hyp.reason == "license_expired" else ""),
+        *_site_facts(swept, person, settings, at),
+    ]
+    return Explanation(person, at, p.active and not p.deleted, p.management, lic, if_hosting, tuple(facts))
 
+
+def _person_facts(person: str, p: PersonState, swept_by: Decision, at: datetime) -> list[str]:
+    """The person's state and management, and what the sweep at ``at`` did to them."""
     facts: list[str] = []
     if p.deleted:
         facts.append("deleted; a deleted person cannot host")
@@ -113,15 +128,15 @@ def explain(ledger: Ledger, person: str, settings: Settings, at: datetime) -> Ex
     for a in swept_by.actions:
         if a.person == person:
             facts.append(f"as of {fmt_time(at)} (sweep): {a.sentence}")
+    return facts
 
-    lic = swept.license_at(person, at)
-    window_end = p.first_grace_at + settings.grace_period if p.first_grace_at is not None else None
+
+def _license_facts(p: PersonState, lic: HeldLicense | None, settings: Settings, at: datetime) -> list[str]:
+    """The held license as it stands at ``at``, and what will end it."""
     if lic is None:
-        facts.append("holds no host license; a license is taken only when the person hosts (or an admin reserves)")
-    elif lic.kind is LicenseKind.PERMANENT:
-        facts.append(
-            f"holds a Permanent Host license since {fmt_time(lic.assigned_at)}; it is bound until deactivation"
-        )
+        return ["holds no host license; a license is taken only when the person hosts (or an admin reserves)"]
+    if lic.kind is LicenseKind.PERMANENT:
+        facts = [f"holds a Permanent Host license since {fmt_time(lic.assigned_at)}; it is bound until deactivation"]
         if not p.active and p.deactivated_at is not None:
             facts.append(
                 f"the Permanent stays bound until {fmt_time(p.deactivated_at + settings.release_hold)} (release hold); "
@@ -133,33 +148,38 @@ def explain(ledger: Ledger, person: str, settings: Settings, at: datetime) -> Ex
                 f"CWMS 2.0: released after {settings.idle_release_days} days without hosting "
                 f"(last hosted {fmt_time(last)}, so on {fmt_time(last + settings.idle_period)} if idle)"
             )
-    elif lic.kind is LicenseKind.GRACE and lic.state is LicenseState.ACTIVE:
-        facts.append(
+        return facts
+    if lic.kind is LicenseKind.GRACE and lic.state is LicenseState.ACTIVE:
+        return [
             f"holds a Grace Host license until {fmt_time(lic.expires_at or at)}; it becomes Permanent when one "
             f"is bound to the person (grace_promotion = {settings.grace_promotion})"
-        )
-    elif lic.kind is LicenseKind.GRACE:
-        facts.append(f"Expired Host: the Grace license expired on {fmt_time(lic.expires_at or at)}")
-    else:
-        facts.append(f"holds a {lic.kind.label} license until {fmt_time(lic.expires_at or at)}")
-    if window_end is not None:
-        if window_end <= at:
-            facts.append(
-                f"the Grace window ({fmt_time(p.first_grace_at or at)} + {settings.grace_days} days) ended on "
-                f"{fmt_time(window_end)}: never a second Grace license; only a free Permanent or Demonstration "
-                "license lets the person host again"
-            )
-        else:
-            facts.append(
-                f"Grace window open until {fmt_time(window_end)} (first Grace {fmt_time(p.first_grace_at or at)})"
-            )
-    facts.append(
-        "attending meetings and scheduling meetings for others never need a host license"
-        + ("; an Expired Host may still attend and schedule for others" if hyp.reason == "license_expired" else "")
-    )
+        ]
+    if lic.kind is LicenseKind.GRACE:
+        return [f"Expired Host: the Grace license expired on {fmt_time(lic.expires_at or at)}"]
+    return [f"holds a {lic.kind.label} license until {fmt_time(lic.expires_at or at)}"]
+
+
+def _window_facts(p: PersonState, settings: Settings, at: datetime) -> list[str]:
+    """The person's Grace window, open or ended (R3, R4)."""
+    if p.first_grace_at is None:
+        return []
+    window_end = p.first_grace_at + settings.grace_period
+    if window_end <= at:
+        return [
+            f"the Grace window ({fmt_time(p.first_grace_at)} + {settings.grace_days} days) ended on "
+            f"{fmt_time(window_end)}: never a second Grace license; only a free Permanent or Demonstration "
+            "license lets the person host again"
+        ]
+    return [f"Grace window open until {fmt_time(window_end)} (first Grace {fmt_time(p.first_grace_at)})"]
+
+
+def _site_facts(swept: Ledger, person: str, settings: Settings, at: datetime) -> list[str]:
+    """The pool and the person's meetings, on the ledger swept at ``at``."""
     installed = swept.installed_permanent
-    facts.append(f"Permanent: {installed} installed, {swept.permanent_in_use} in use, {swept.free_permanent} free")
-    facts.append(f"Grace: {swept.grace_in_use(at)} in use of a limit of {settings.effective_grace_limit(installed)}")
+    facts = [
+        f"Permanent: {installed} installed, {swept.permanent_in_use} in use, {swept.free_permanent} free",
+        f"Grace: {swept.grace_in_use(at)} in use of a limit of {settings.effective_grace_limit(installed)}",
+    ]
     if swept.demo_grants:
         facts.append(
             f"Demonstration: {swept.demonstration_free(at)} free of {swept.demonstration_total(at)} in live grants"
@@ -168,4 +188,4 @@ def explain(ledger: Ledger, person: str, settings: Settings, at: datetime) -> Ex
         facts.append(f"the site is in its trial until {fmt_time(swept.trial.ends_at)}: hosts get Trial licenses")
     open_now = swept.open_meetings_of(person, at, settings.meeting_timeout)
     facts.append(f"hosting {len(open_now)} of at most {settings.effective_max_concurrent()} concurrent meetings")
-    return Explanation(person, at, p.active and not p.deleted, p.management, lic, if_hosting, tuple(facts))
+    return facts

@@ -7,17 +7,14 @@ expiring within 30 days, and the trial ending within 30 days.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from policy.decisions import Notice
 from policy.model import Ledger, LicenseKind
 from policy.settings import Settings
+from policy.text import fmt_time
 
 WARN_AHEAD = timedelta(days=30)
-
-
-def _t(t: datetime) -> str:
-    return t.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def grace_in_use_notice(in_use: int, installed: int, limit: int) -> Notice:
@@ -43,7 +40,7 @@ def notices(ledger: Ledger, settings: Settings, now: datetime) -> tuple[Notice, 
             out.append(
                 Notice(
                     "grace_expiring",
-                    f"the Grace Host license of {key} expires on {_t(lic.expires_at)} (in {days} days) unless a "
+                    f"the Grace Host license of {key} expires on {fmt_time(lic.expires_at)} (in {days} days) unless a "
                     "Permanent license is bound first",
                     person=key,
                     at=lic.expires_at,
@@ -56,7 +53,7 @@ def notices(ledger: Ledger, settings: Settings, now: datetime) -> tuple[Notice, 
                 Notice(
                     "demonstration_expiring",
                     f"Demonstration grant {g.grant_id} ({g.count} licenses, {used} assigned) expires on "
-                    f"{_t(g.expires_at)}; its hosts then need another license the next time they host",
+                    f"{fmt_time(g.expires_at)}; its hosts then need another license the next time they host",
                     at=g.expires_at,
                 )
             )
@@ -65,7 +62,7 @@ def notices(ledger: Ledger, settings: Settings, now: datetime) -> tuple[Notice, 
         out.append(
             Notice(
                 "trial_ending",
-                f"the trial ends on {_t(t.ends_at)}; Permanent licenses are needed after it",
+                f"the trial ends on {fmt_time(t.ends_at)}; Permanent licenses are needed after it",
                 at=t.ends_at,
             )
         )
