@@ -12,10 +12,11 @@ from functools import cached_property
 
 from sqlalchemy.engine import Engine
 
-from connectors.records import Connector
+from connectors.base import Connector
+from connectors.registry import source_type_of
 from policy import Settings
 from syncd.cli import main as cli_main
-from syncd.settings.config import Config, resolve_secret
+from syncd.settings import Config
 from syncd.store import db
 from syncd.store.migrate import upgrade
 
@@ -55,43 +56,10 @@ class App:
         return other
 
     def connectors(self, names: Sequence[str] | None = None) -> list[Connector]:
-        """Connectors for the configured sources (all, or those named), built fresh for one run."""
-        out: list[Connector] = []
-        srcs = self.config.sources
-        for c in srcs.cucm:
-            if not names or c.name in names:
-                out.append(self._cucm(c))
-        for a in srcs.ad:
-            if not names or a.name in names:
-                out.append(self._ad(a))
-        for f in srcs.file:
-            if not names or f.name in names:
-                from connectors.filesource import FileConnector, FileOptions
-
-                out.append(FileConnector(FileOptions(f.name, str(f.path), f.kind, f.format)))
-        return out
-
-    def _secret(self, src: object, key_path: str) -> str:
-        return resolve_secret(src, key_path, self.config.path)
-
-    def _cucm(self, c: object) -> Connector:
-        from connectors.cucm import CucmConnector, CucmOptions
-
-        return CucmConnector(CucmOptions(
-            name=c.name, url=c.url, username=c.username, password=self._secret(c, c.key_path),
-            version=c.version, ca_file=c.ca_file, insecure=c.insecure, method=c.method, page_size=c.page_size,
-            wsdl=c.wsdl, ldap_flag=c.ldap_flag, timeout=c.timeout, retries=c.retries,
-        ))
-
-    def _ad(self, a: object) -> Connector:
-        from connectors.ad import AdConnector, AdOptions
-
-        return AdConnector(AdOptions(
-            name=a.name, urls=list(a.urls), bind_dn=a.bind_dn, password=self._secret(a, a.key_path),
-            ca_file=a.ca_file, tls_name=a.tls_name, insecure=a.insecure, base_dns=list(a.base_dns),
-            filter=a.filter, host_group=a.host_group, mode=a.mode, page_size=a.page_size,
-            connect_timeout=a.connect_timeout, receive_timeout=a.receive_timeout, start_tls=a.start_tls,
-        ))
+        """Connectors for the configured sources (all, or those named), built fresh for one run through the
+        registry, each from its options with the password read now."""
+        return [source_type_of(src).build(self.config.resolved(src))
+                for src in self.config.sources.all() if not names or src.name in names]
 
 
 def open_app(config: Config) -> App:

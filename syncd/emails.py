@@ -1,4 +1,4 @@
-"""The person key: an e-mail address in Unicode NFC, trimmed and case-folded (DESIGN.md section 11).
+"""Look-alike person keys (DESIGN.md section 11). The key itself is ``connectors.emails.email_key``.
 
 Different letters stay different people: a Cyrillic 'а' is not a Latin 'a'. Such look-alikes are never merged;
 :func:`lookalike_groups` finds them so that they can be reported as a warning.
@@ -6,7 +6,6 @@ Different letters stay different people: a Cyrillic 'а' is not a Latin 'a'. Suc
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
@@ -20,19 +19,6 @@ _CONFUSABLES = str.maketrans(
         "χ": "x", "ı": "i", "ℓ": "l", "０": "0", "１": "1",
     }
 )
-
-MAX_EMAIL_LENGTH = 320   # RFC 5321: 64 + 1 + 255
-_SPACE = re.compile(r"\s")
-
-
-def email_key(raw: str | None) -> str | None:
-    """Return the person key of an address, or None when there is no usable address."""
-    if raw is None:
-        return None
-    key = (raw if raw.isascii() else unicodedata.normalize("NFC", raw)).strip().casefold()
-    if not key or "@" not in key or len(key) > MAX_EMAIL_LENGTH or _SPACE.search(key):
-        return None
-    return key
 
 
 def skeleton(key: str) -> str:

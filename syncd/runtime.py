@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
-    from connectors.records import Connector
+    from connectors.base import Connector
     from policy import Settings
-    from syncd.settings.config import Config
+    from syncd.settings import Config
 
 
 class Runtime(Protocol):

@@ -1,6 +1,3 @@
-"""Active Directory connector (source type ``ad``, ldap3): see :mod:`connectors.ad.connector`."""
-
-from connectors.ad.connector import AdConnector
-from connectors.ad.options import AdOptions, validate_dn, validate_filter
-
-__all__ = ["AdConnector", "AdOptions", "validate_dn", "validate_filter"]
+"""Active Directory source (type ``ad``, ldap3): options.py is its configuration schema, connector.py reads it,
+fact.py is what syncd keeps of each account. The package imports nothing, so loading the configuration does not
+load ldap3's connection machinery."""

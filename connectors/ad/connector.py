@@ -38,6 +38,7 @@ from ldap3.utils.conv import escape_bytes, escape_filter_chars
 from connectors.ad import cursor as cur
 from connectors.ad.dirsync import dirsync_control, dirsync_response
 from connectors.ad.options import AdOptions
+from connectors.ad.records import AdUser
 from connectors.ad.session import close_quietly, connect, describe, one_line
 from connectors.ad.values import (
     IN_CHAIN,
@@ -55,7 +56,7 @@ from connectors.ad.values import (
     tombstone_from_entry,
     user_from_entry,
 )
-from connectors.records import AdUser, Convert, SourceBatch, SourceError, as_is
+from connectors.base import Convert, SourceBatch, SourceError, as_is
 
 DIRSYNC_ATTRIBUTES = [
     "objectGUID", "sAMAccountName", "userPrincipalName", "mail", "userAccountControl", "accountExpires",
@@ -86,9 +87,6 @@ class AdConnector:
     def read(self, cursor: dict[str, Any] | None, full: bool, now: datetime,
              convert: Convert | None = None) -> SourceBatch:
         convert = convert or as_is
-        problems = self.opts.problems()
-        if problems:
-            return self._failed(f"configuration: {problems[0]}", full=True)
         notes: list[str] = []
         if not full:
             reason = "no cursor yet" if cursor is None else cur.invalid_reason(cursor, self.opts)
@@ -161,8 +159,7 @@ class AdConnector:
         return lower
 
     def _bases(self) -> list[str]:
-        assert self._nc is not None
-        return list(self.opts.base_dns) or [self._nc]
+        return list(self.opts.base_dns)
 
     def _person_filter(self, *extra: str) -> str:
         return f"(&{PERSON_FILTER}{self.opts.filter}{''.join(extra)})"

@@ -17,7 +17,7 @@ from ldap3 import NONE, SIMPLE, SYNC, Connection, Server, Tls
 from ldap3.core import exceptions as lx
 
 from connectors.ad.options import AdOptions
-from connectors.records import SourceError
+from connectors.base import SourceError
 
 
 def one_line(text: str, limit: int = 300) -> str:
@@ -80,7 +80,7 @@ def connect(opts: AdOptions, url: str) -> Connection:
     server = Server(parts.hostname, port=port, use_ssl=ldaps, tls=tls_for(opts), get_info=NONE,
                     connect_timeout=opts.connect_timeout)
     # ldap3 packs the receive timeout into a struct of integers: a float raises.
-    conn = Connection(server, user=opts.bind_dn, password=opts.password, authentication=SIMPLE,
+    conn = Connection(server, user=opts.bind_dn, password=opts.secret(), authentication=SIMPLE,
                       client_strategy=SYNC, auto_bind=False, raise_exceptions=True, auto_referrals=False,
                       receive_timeout=max(1, math.ceil(opts.receive_timeout)), return_empty_attributes=False,
                       read_only=True, check_names=False)

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from ldap3.utils.dn import parse_dn
 
-from connectors.records import AdUser
+from connectors.ad.records import AdUser
 
 PERSON_FILTER = "(&(objectCategory=person)(objectClass=user))"
 # Tombstones lose objectCategory but keep objectClass; computers are users too, so exclude them.

@@ -1,7 +1,2 @@
-"""CUCM AXL connector (source type ``cucm``): see :class:`CucmConnector` and :class:`CucmOptions`."""
-
-from .client import AxlError
-from .connector import CucmConnector
-from .options import CucmOptions
-
-__all__ = ["AxlError", "CucmConnector", "CucmOptions"]
+"""CUCM source (type ``cucm``, AXL): options.py is its configuration schema, connector.py reads it, fact.py is
+what syncd keeps of each user. The package imports nothing, so loading the configuration does not load zeep."""

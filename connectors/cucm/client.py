@@ -33,9 +33,9 @@ from connectors.axl.xml import (
     parse_xml,
     soap_payload,
 )
-from connectors.records import SourceError
+from connectors.base import SourceError
 
-from .options import CucmOptions
+from .options import DEFAULT_TUNING, CucmOptions, Tuning
 
 log = logging.getLogger("connectors.cucm")
 
@@ -102,8 +102,9 @@ def tls_problem(exc: BaseException) -> str:
 class AxlClient:
     """Sends AXL operations to one publisher and returns each response's payload element."""
 
-    def __init__(self, opts: CucmOptions, *, sleep: Any = time.sleep) -> None:
+    def __init__(self, opts: CucmOptions, *, tuning: Tuning = DEFAULT_TUNING, sleep: Any = time.sleep) -> None:
         self.opts = opts
+        self.tuning = tuning
         self._sleep = sleep
         if opts.insecure:
             # The connector says so loudly once per run; urllib3 would repeat it on every request.
@@ -131,7 +132,7 @@ class AxlClient:
     def _new_session(self) -> requests.Session:
         s = requests.Session()
         s.trust_env = False                 # REQUESTS_CA_BUNDLE / proxies from the environment are ignored
-        s.auth = HTTPBasicAuth(self.opts.username, self.opts.password)
+        s.auth = HTTPBasicAuth(self.opts.username, self.opts.secret())
         s.verify = False if self.opts.insecure else (self.opts.ca_file or True)
         s.headers["User-Agent"] = "syncd-cucm"
         return s
@@ -184,7 +185,7 @@ class AxlClient:
                     continue
                 if not e.temporary or attempt >= self.opts.retries:
                     raise
-                delay = min(self.opts.backoff_cap, self.opts.backoff_base * 2**attempt)
+                delay = min(self.tuning.backoff_cap, self.tuning.backoff_base * 2**attempt)
                 delay = delay / 2 + random.uniform(0, delay / 2)
                 attempt += 1
                 log.warning("%s: %s failed (%s); retry %d/%d in %.2fs", self.opts.name, op, e, attempt,

@@ -1,6 +1,6 @@
 """The CUCM source: full reads (SQL on ``enduser`` or listUser pages) and incremental reads (listChange).
 
-Each read returns a :class:`~connectors.records.SourceBatch` and never raises for a source failure: a failed read
+Each read returns a :class:`~connectors.base.SourceBatch` and never raises for a source failure: a failed read
 is an incomplete batch with a one-line ``error``, so nobody is deactivated because of it.
 """
 
@@ -14,11 +14,12 @@ from typing import Any
 
 from lxml import etree
 
-from connectors.records import Convert, CucmUser, SourceBatch, as_is
+from connectors.base import Convert, SourceBatch, as_is
+from connectors.cucm.records import CucmUser
 
 from . import sql
 from .client import AxlClient, AxlError, one_line
-from .options import CucmOptions
+from .options import DEFAULT_TUNING, CucmOptions, Tuning
 from .parse import (
     LIST_FIELDS,
     Change,
@@ -60,11 +61,14 @@ class CucmConnector:
 
     source_type = "cucm"
 
-    def __init__(self, opts: CucmOptions) -> None:
-        opts.validate()
+    def __init__(self, opts: CucmOptions, *, tuning: Tuning = DEFAULT_TUNING) -> None:
+        problem = opts.missing_files()
+        if problem:
+            raise ValueError(problem)
         self.opts = opts
         self.name = opts.name
-        self._client = AxlClient(opts)
+        self.tuning = tuning
+        self._client = AxlClient(opts, tuning=tuning)
 
     def close(self) -> None:
         self._client.close()
@@ -206,7 +210,7 @@ class CucmConnector:
             return users
         flags: dict[str, bool | None] = {}
         if self.opts.ldap_flag == "sql":
-            step = self.opts.change_chunk
+            step = self.tuning.change_chunk
             for i in range(0, len(users), step):
                 payload = self._client.call(
                     "executeSQLQuery", sql=sql.by_pkids([u.uuid for u in users[i:i + step]], sql.FLAG_COLUMNS))
@@ -276,7 +280,7 @@ class CucmConnector:
         wanted = [u for u, c in changed.items() if c.action != "r" and u]
         found: dict[str, CucmUser] = {}
         if self.opts.method == "sql":
-            step = self.opts.change_chunk
+            step = self.tuning.change_chunk
             for i in range(0, len(wanted), step):
                 payload = self._client.call("executeSQLQuery", sql=sql.by_pkids(wanted[i:i + step]))
                 for u in users_from_sql(payload, sql.COLUMNS):

@@ -1,56 +1,89 @@
-"""Settings of one CUCM source (one publisher): the ``[[sources.cucm]]`` keys of DESIGN 9a."""
+"""``[[sources.cucm]]``: one CUCM cluster (its publisher), read over AXL. The one schema of this source type: the
+configuration loader validates the table with it and :class:`~connectors.cucm.connector.CucmConnector` takes it."""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal, Self
+from urllib.parse import urlsplit
 
-from connectors.axl.xml import check_version
+from pydantic import Field, field_validator, model_validator
 
-METHODS = ("sql", "list")
-LDAP_FLAGS = ("sql", "getuser", "ad")
+from connectors.options import Bool, Float, Int, OptPath, SecretOptions, SourceName, field_issue
+
+AXL_VERSIONS = ("11.5", "12.0", "12.5", "14.0", "15.0")
+
+
+class CucmOptions(SecretOptions):
+    """One CUCM cluster's publisher. The password, once resolved, shows as ``***`` in repr and logs."""
+
+    checked_files: ClassVar[tuple[str, ...]] = ("ca_file", "wsdl")
+
+    name: SourceName = "cucm"
+    url: str
+    username: str = Field(min_length=1)
+    version: str = "14.0"
+    ca_file: OptPath = None
+    insecure: Bool = False
+    method: Literal["sql", "list"] = "sql"
+    """"sql": executeSQLQuery on enduser; "list": listUser."""
+    ldap_flag: Literal["sql", "getuser", "ad"] | None = None
+    """Where the LDAP-synchronised/local flag comes from. Default: "sql" for method sql, "ad" for method list."""
+    page_size: Int = Field(default=1000, ge=1, le=10000)
+    wsdl: OptPath = None
+    """A site's full AXL toolkit WSDL instead of the shipped small one."""
+    timeout: Float = Field(default=30.0, gt=0)
+    """Seconds, every call (connect and read)."""
+    retries: Int = Field(default=5, ge=0, le=20)
+    """Attempts after the first for temporary faults."""
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version(cls, value: Any) -> Any:
+        if isinstance(value, float | int) and not isinstance(value, bool):
+            value = f"{value:.1f}"
+        if isinstance(value, str) and value not in AXL_VERSIONS:
+            raise ValueError(f"unsupported AXL version {value!r}: use one of {', '.join(AXL_VERSIONS)}")
+        return value
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        try:
+            parts.port  # noqa: B018 - raises on a bad port
+        except ValueError:
+            raise ValueError(f"invalid port in {value!r}") from None
+        if parts.scheme not in ("https", "http") or not parts.hostname:
+            raise ValueError(f"not an AXL URL: {value!r} (e.g. https://cucm-pub.example.com:8443/axl/)")
+        return value
+
+    @model_validator(mode="after")
+    def _checks(self) -> Self:
+        if urlsplit(self.url).scheme == "http" and not self.insecure:
+            raise field_issue("url", "plain http sends the AXL password in clear text: use https, or set "
+                                     "insecure = true (test setups only)")
+        if self.ldap_flag is None:
+            self.ldap_flag = "sql" if self.method == "sql" else "ad"
+        return self
+
+    def missing_files(self) -> str | None:
+        """Why a file these options name cannot be used now, or None (checked when a connector is built)."""
+        for key in self.checked_files:
+            path = getattr(self, key)
+            if path and not os.path.isfile(path):
+                return f"{key} {path!r} does not exist"
+        return None
 
 
 @dataclass(frozen=True)
-class CucmOptions:
-    """One CUCM cluster's publisher. ``password`` is the resolved secret (never logged: it is not in repr)."""
+class Tuning:
+    """Timings that are not configuration keys (tests shorten them)."""
 
-    name: str
-    url: str
-    username: str
-    password: str = field(repr=False)   # kept out of logs and tracebacks
-    version: str = "14.0"
-    ca_file: str | None = None
-    insecure: bool = False
-    method: str = "sql"             # "sql": executeSQLQuery on enduser; "list": listUser
-    page_size: int = 1000
-    wsdl: str | None = None         # a site's full AXL toolkit WSDL instead of the shipped small one
-    ldap_flag: str = "sql"          # with method "list": where the LDAP/local flag comes from
-    timeout: float = 30.0           # seconds, every call (connect and read)
-    retries: int = 5                # attempts after the first for temporary faults
     backoff_base: float = 1.0       # seconds; doubles per attempt, with jitter
     backoff_cap: float = 30.0       # seconds; the longest single wait
     change_chunk: int = 200         # uuids per re-read query on an incremental read
 
-    def validate(self) -> None:
-        """Raise ValueError with a one-line reason for a setting that cannot work."""
-        check_version(self.version)
-        if not self.url.startswith(("https://", "http://")):
-            raise ValueError(f"url must start with https:// (got {self.url!r})")
-        if self.url.startswith("http://") and not self.insecure:
-            raise ValueError(f"url {self.url!r} is plain HTTP, which sends the AXL password in clear text: use "
-                             "https://, or insecure = true (test setups only)")
-        if self.method not in METHODS:
-            raise ValueError(f"method must be one of {', '.join(METHODS)} (got {self.method!r})")
-        if self.ldap_flag not in LDAP_FLAGS:
-            raise ValueError(f"ldap_flag must be one of {', '.join(LDAP_FLAGS)} (got {self.ldap_flag!r})")
-        if self.ca_file and not os.path.isfile(self.ca_file):
-            raise ValueError(f"ca_file {self.ca_file!r} does not exist")
-        if self.wsdl and not os.path.isfile(self.wsdl):
-            raise ValueError(f"wsdl {self.wsdl!r} does not exist")
-        if self.page_size < 1:
-            raise ValueError("page_size must be at least 1")
-        if self.timeout <= 0:
-            raise ValueError("timeout must be positive")
-        if self.retries < 0:
-            raise ValueError("retries must be 0 or more")
+
+DEFAULT_TUNING = Tuning()

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from connectors.records import CucmUser
+from connectors.cucm.records import CucmUser
 
 _TRUE = frozenset(("t", "true", "1"))
 _FALSE = frozenset(("f", "false", "0"))

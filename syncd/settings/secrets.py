@@ -1,5 +1,6 @@
 """Secrets: where they come from (a file, an environment variable, a systemd credential, or inline in a
-configuration file that only its owner can read) and a type that never shows its value.
+configuration file that only its owner can read). The type that never shows a value is
+``connectors.options.Secret`` (the options models hold inline secrets in it).
 
 Every secret read here is registered with the log redactor, so if it ever reaches a log line it shows as ``***``.
 The configuration module turns :class:`SecretUnavailable` into a ``ConfigError`` carrying the key path.
@@ -8,30 +9,16 @@ The configuration module turns :class:`SecretUnavailable` into a ``ConfigError``
 from __future__ import annotations
 
 import os
-import re
 import stat
 from pathlib import Path
 from typing import Any
 
 from pydantic import SecretStr
 
+from connectors.options import configured_secrets
 from syncd.logging import register_secret
 
 CREDENTIALS_DIRECTORY = "CREDENTIALS_DIRECTORY"
-# systemd credential names: no slashes, not "." or "..".
-CREDENTIAL_NAME = re.compile(r"^(?!\.\.?$)[A-Za-z0-9_.@:+-]+$")
-ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-SOURCES = ("file", "env", "credential")
-
-
-class Secret(SecretStr):
-    """A string that shows as ``***`` in str(), repr() and serialisation; ``get_secret_value()`` reveals it."""
-
-    def _display(self) -> str:
-        return "***"
-
-    def __repr__(self) -> str:
-        return "'***'"
 
 
 class SecretUnavailable(Exception):
@@ -111,15 +98,9 @@ def inline_refusal(config_path: str | os.PathLike[str] | None) -> str | None:
     return None
 
 
-def configured_sources(spec: Any, field: str) -> list[str]:
-    """The keys among ``FIELD_file``, ``FIELD_env``, ``FIELD_credential`` and ``FIELD`` (inline) that are set."""
-    keys = [f"{field}_{s}" for s in SOURCES] + [field]
-    return [k for k in keys if getattr(spec, k, None) not in (None, "")]
-
-
 def lookup(spec: Any, field: str, config_path: str | os.PathLike[str] | None) -> str:
     """Read the secret ``field`` of ``spec`` from whichever place it names (exactly one must be set)."""
-    present = configured_sources(spec, field)
+    present = configured_secrets(spec, field)
     if len(present) != 1:
         alternatives = f"{field}_file, {field}_env, {field}_credential"
         if hasattr(spec, field):

@@ -7,11 +7,9 @@ It returns a :class:`SyncReport` whose ``to_dict()`` is the `sync --json` shape 
 from __future__ import annotations
 
 import contextlib
-import contextvars
 import ctypes
 import functools
 import gc
-import threading
 import time
 import uuid
 from collections.abc import Iterator, Sequence
@@ -21,7 +19,7 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from connectors.records import Connector
+from connectors.registry import SOURCE_TYPES
 from syncd import errors, journal
 from syncd.logging import bind_run, get_logger
 from syncd.runtime import Runtime
@@ -29,7 +27,9 @@ from syncd.store import bulk
 from syncd.store.db import StoreError, begin_write, refresh_statistics
 from syncd.store.locks import run_lock
 from syncd.sync import apply, safety, state
-from syncd.sync.reconcile import Plan, SourceFacts, SourceSpec, as_fact, plan, source_facts, source_specs
+from syncd.sync.plan import Plan, SourceSpec
+from syncd.sync.read import read_all
+from syncd.sync.reconcile import plan, source_specs
 
 log = get_logger("syncd.sync")
 
@@ -79,57 +79,6 @@ class SyncReport:
                      for c in p.changes] if p and self.mode != "apply" else [],
             "seconds": round(self.seconds, 3),
         }
-
-
-def _read_one(conn: Connector, cursor: dict[str, Any] | None, full: bool, now: datetime) -> SourceFacts:
-    started = time.monotonic()
-    try:
-        batch = conn.read(None if full else cursor, full, now, convert=as_fact)
-    finally:
-        conn.close()
-    seconds = time.monotonic() - started
-    level = log.info if batch.complete else log.warning
-    level("source read", source=conn.name, complete=batch.complete, full=batch.full,
-          records=len(batch.records), error=batch.error, notes=batch.notes, seconds=round(seconds, 3))
-    read = source_facts(batch)
-    read.seconds = seconds
-    return read
-
-
-def _read_all(rt: Runtime, names: Sequence[str] | None, full: bool, cursors: dict[str, Any],
-              now: datetime) -> dict[str, SourceFacts]:
-    """Read every source at the same time; each batch becomes facts at once, so its records never outlive its read.
-
-    Most of a read is waiting for CUCM or the domain controller, so sources overlap well even under the GIL: an
-    incremental run costs about its slowest source instead of the sum. The first source is read on the calling
-    thread (so Ctrl-C and SIGTERM reach it as before); the others on daemon threads that inherit the run's log
-    context. The facts come back in source order, and a read's exception (a bug or a user error; a source
-    failure is an incomplete batch, not an exception) is raised as if the sources had been read one by one.
-    ``run_sync`` has refused a run without sources before this is called, so there is at least one.
-    """
-    conns = rt.connectors(names)
-    results: dict[str, SourceFacts | BaseException] = {}
-
-    def read(conn: Connector) -> None:
-        try:
-            results[conn.name] = _read_one(conn, cursors.get(conn.name), full, now)
-        except BaseException as e:     # handed to the calling thread below
-            results[conn.name] = e
-
-    threads = [threading.Thread(target=contextvars.copy_context().run, args=(read, conn),
-                                name=f"read-{conn.name}", daemon=True) for conn in conns[1:]]
-    for t in threads:
-        t.start()
-    results[conns[0].name] = _read_one(conns[0], cursors.get(conns[0].name), full, now)
-    for t in threads:
-        t.join()
-    batches: dict[str, SourceFacts] = {}
-    for conn in conns:
-        got = results[conn.name]
-        if isinstance(got, BaseException):
-            raise got
-        batches[conn.name] = got
-    return batches
 
 
 def _record(conn: Any, rt: Runtime, report: SyncReport, now: datetime) -> None:
@@ -184,7 +133,7 @@ def run_sync(
             raise errors.UsageError(f"unknown source: {', '.join(unknown)} (configured: "
                                     f"{', '.join(s.name for s in specs) or 'none'})")
     if not specs:
-        raise errors.UserError("no sources configured (add [[sources.cucm]], [[sources.ad]] or [[sources.file]])",
+        raise errors.UserError(f"no sources configured (add {_tables()})",
                                errors.CONFIG)
     _big_blocks_back_to_the_system()
     with contextlib.ExitStack() as held:
@@ -201,7 +150,7 @@ def _run(rt: Runtime, report: SyncReport, specs: list[SourceSpec], mode: str, fu
          sources: Sequence[str] | None, allow_mass_deactivation: bool, now: datetime) -> SyncReport:
     with rt.engine.connect() as conn:
         cursors = bulk.load_cursors(conn)
-    reads = _read_all(rt, sources, full, cursors, now)
+    reads = read_all(rt, specs, sources, full, cursors, now)
     with rt.engine.connect() as conn:
         stored = state.load_state(conn, specs, reads, now)
     report.plan = p = plan(specs, reads, stored.people, stored.facts, now, rt.config.reconcile.require_cucm,
@@ -239,6 +188,12 @@ def _run(rt: Runtime, report: SyncReport, specs: list[SourceSpec], mode: str, fu
     if _rows_written(p) >= ANALYZE_AFTER:
         _refresh_statistics(rt)
     return report
+
+
+def _tables() -> str:
+    """The source tables one can add, as the user writes them: ``[[sources.cucm]]``, ..."""
+    names = [f"[[sources.{t}]]" for t in SOURCE_TYPES]
+    return ", ".join(names[:-1]) + " or " + names[-1]
 
 
 # A run that writes this many rows (a first full sync, a mass change) refreshes the planner's statistics.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from syncd.sync.reconcile import Plan
+from syncd.sync.plan import Plan
 
 # The ratio rule only applies when more than this many people would be deactivated.
 RATIO_FLOOR = 10

@@ -10,9 +10,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
+from connectors.base import Role
 from syncd.store import bulk, tables
-from syncd.sync.facts import AdFact, CucmFact, Fact, fact_from_data
-from syncd.sync.reconcile import PersonRow, SourceFacts, SourceSpec
+from syncd.sync.plan import PersonRow, SourceFacts, SourceSpec
 
 
 @dataclass
@@ -21,7 +21,7 @@ class StoredState:
     e-mail keys and the facts that can bear on them (an incremental run), with ``ad_only`` counted in SQL."""
 
     people: dict[str, PersonRow]
-    facts: dict[str, dict[str, Fact]]
+    facts: dict[str, dict[str, Any]]
     active_count: int
     scope: set[str] | None = None
     ad_only: int = 0
@@ -46,8 +46,8 @@ def load_state(conn: Connection, specs: Sequence[SourceSpec], reads: Mapping[str
     changed, not the size of the store."""
     if any(r.complete and r.full for r in reads.values()):
         return _load_all(conn, specs)
-    types = {s.name: s.type for s in specs}
-    facts: dict[str, dict[str, Fact]] = {s.name: {} for s in specs}
+    types = {s.name: s.fact for s in specs}
+    facts: dict[str, dict[str, Any]] = {s.name: {} for s in specs}
     scope = _affected(conn, specs, reads, facts, now) | set(also)
     people = load_people(conn, scope)
     t = tables.source_records
@@ -56,9 +56,9 @@ def load_state(conn: Connection, specs: Sequence[SourceSpec], reads: Mapping[str
     _add_facts(facts, types, _select_in(conn, select(*cols).where(*wanted), t.c.email_key, scope))
     _add_facts(facts, types, _select_in(conn, select(*cols).where(*wanted), t.c.source_key,
                                         {p.ad_guid for p in people.values() if p.ad_guid}))
-    ad = [s.name for s in specs if s.type == "ad"]
+    ad = _names(specs, Role.ACCOUNTS)
     if ad and _matches_userid(specs):
-        userids = {f.userid.casefold() for src in facts.values() for f in src.values() if isinstance(f, CucmFact)}
+        userids = {f.userid.casefold() for name in _names(specs, Role.PEOPLE) for f in facts[name].values()}
         _add_facts(facts, types, _select_in(conn, select(*cols).where(t.c.source.in_(ad)),
                                             t.c.data["sam"].as_string(), userids))
     p = tables.people
@@ -68,8 +68,8 @@ def load_state(conn: Connection, specs: Sequence[SourceSpec], reads: Mapping[str
 
 def _load_all(conn: Connection, specs: Sequence[SourceSpec]) -> StoredState:
     people = load_people(conn)
-    types = {s.name: s.type for s in specs}
-    facts: dict[str, dict[str, Fact]] = {s.name: {} for s in specs}
+    types = {s.name: s.fact for s in specs}
+    facts: dict[str, dict[str, Any]] = {s.name: {} for s in specs}
     t = tables.source_records
     stmt = select(t.c.source, t.c.source_key, t.c.email_key, t.c.data).where(t.c.source.in_(list(types)))
     _add_facts(facts, types, conn.execution_options(yield_per=20_000).execute(stmt))
@@ -77,16 +77,16 @@ def _load_all(conn: Connection, specs: Sequence[SourceSpec]) -> StoredState:
 
 
 def _affected(conn: Connection, specs: Sequence[SourceSpec], reads: Mapping[str, SourceFacts],
-              facts: dict[str, dict[str, Fact]], now: datetime) -> set[str]:
+              facts: dict[str, dict[str, Any]], now: datetime) -> set[str]:
     """The e-mail keys whose state an incremental run can change; fills ``facts`` with the stored facts of the
     records it read. They are: the old and new e-mail of every record read or removed; people linked to, or
     matched by sAMAccountName with, an AD account that changed or whose expiry has passed since the last applied
     run (expiry writes nothing in AD); and every standing conflict (as the last applied run left them, see
     :func:`write_sources`), which is reported again each run."""
-    types = {s.name: s.type for s in specs}
+    types = {s.name: s.fact for s in specs}
     t = tables.source_records
     cols = (t.c.source, t.c.source_key, t.c.email_key, t.c.data)
-    changed: list[Fact] = []
+    changed: list[Any] = []
     for name, r in reads.items():
         if not r.complete or name not in types:
             continue
@@ -94,24 +94,25 @@ def _affected(conn: Connection, specs: Sequence[SourceSpec], reads: Mapping[str,
         _add_facts(facts, types, _select_in(conn, select(*cols).where(t.c.source == name), t.c.source_key, keys))
         changed.extend(r.facts)
         changed.extend(facts[name].values())
-    ad = [s.name for s in specs if s.type == "ad"]
+    ad = _names(specs, Role.ACCOUNTS)
     if ad:
         since = _last_applied(conn)
         stmt = select(*cols).where(t.c.source.in_(ad), t.c.data["expires"].as_string().is_not(None))
         for source, key, email, data in conn.execute(stmt):
-            f = fact_from_data(types[source], key, data, email)
-            if isinstance(f, AdFact) and f.expired_at(now) and (since is None or not f.expired_at(since)):
+            f = types[source].from_data(key, data, email)
+            if f.expired_at(now) and (since is None or not f.expired_at(since)):
                 facts[source][key] = f
                 changed.append(f)
     emails = {f.email for f in changed if f.email}
-    guids = {f.key for f in changed if isinstance(f, AdFact)}
-    sams = {f.sam for f in changed if isinstance(f, AdFact) and f.sam}
+    accounts = [f for f in changed if f.role is Role.ACCOUNTS]
+    guids = {f.key for f in accounts}
+    sams = {f.sam for f in accounts if f.sam}
     p = tables.people
     emails.update(e for (e,) in _select_in(conn, select(p.c.email), p.c.ad_guid, guids))
     if sams and _matches_userid(specs):
-        cucm = [s.name for s in specs if s.type == "cucm"]
+        people = _names(specs, Role.PEOPLE)
         userid = func.lower(t.c.data["userid"].as_string())
-        emails.update(e for (e,) in _select_in(conn, select(t.c.email_key).where(t.c.source.in_(cucm)), userid,
+        emails.update(e for (e,) in _select_in(conn, select(t.c.email_key).where(t.c.source.in_(people)), userid,
                                                sams) if e)
     emails.update(e for (e,) in conn.execute(select(tables.conflicts.c.email_key)))
     return emails
@@ -134,14 +135,19 @@ def _ad_only(conn: Connection, ad: Sequence[str]) -> int:
     return int(conn.execute(stmt).scalar_one())
 
 
+def _names(specs: Sequence[SourceSpec], role: Role) -> list[str]:
+    return [s.name for s in specs if s.role is role]
+
+
 def _matches_userid(specs: Sequence[SourceSpec]) -> bool:
-    return any("userid" in s.match for s in specs if s.type == "ad")
+    return any("userid" in s.match for s in specs if s.role is Role.ACCOUNTS)
 
 
-def _add_facts(facts: dict[str, dict[str, Fact]], types: Mapping[str, str], rows: Iterable[Any]) -> None:
+def _add_facts(facts: dict[str, dict[str, Any]], types: Mapping[str, Any], rows: Iterable[Any]) -> None:
+    """Stored facts, each made by its source's fact class (``types``: source name -> fact class)."""
     for source, key, email, data in rows:
         if key not in facts[source]:
-            facts[source][key] = fact_from_data(types[source], key, data, email)
+            facts[source][key] = types[source].from_data(key, data, email)
 
 
 def _select_in(conn: Connection, stmt: Any, column: Any, values: Collection[Any]) -> Iterator[Any]:

@@ -31,10 +31,11 @@ if str(ROOT) not in sys.path:
 
 from ldap3 import NONE, SIMPLE, SUBTREE, Connection, Server  # noqa: E402
 
-from connectors.ad import AdConnector, AdOptions  # noqa: E402
+from connectors.ad.connector import AdConnector  # noqa: E402
+from connectors.ad.options import AdOptions  # noqa: E402
+from connectors.ad.records import AdUser  # noqa: E402
 from connectors.ad.session import tls_for  # noqa: E402
 from connectors.ad.values import PERSON_FILTER, USER_ATTRIBUTES  # noqa: E402
-from connectors.records import AdUser  # noqa: E402
 from tests.integration.samba import harness  # noqa: E402
 
 PAGE = 500

@@ -202,7 +202,7 @@ def prepare(label: str, db_url: str, sim: Simulator, root: Path, hosts_n: int) -
     """A store synced from ``sim`` with ``hosts_n`` licensed hosts, and the daemon on it (started)."""
     from syncd.app import App
     from syncd.licensing import admin
-    from syncd.settings.config import load_config
+    from syncd.settings import load_config
     from tests.integration.daemon.harness import Daemon, wait_for
 
     site = root / label

@@ -39,8 +39,9 @@ def child(url: str, password: str, method: str, page: int, repeat: int) -> None:
     the very bodies those reads received, measured between reads so that both see the same machine load."""
     from datetime import UTC, datetime
 
-    from connectors.cucm import CucmConnector, CucmOptions
     from connectors.cucm.client import AxlClient
+    from connectors.cucm.connector import CucmConnector
+    from connectors.cucm.options import CucmOptions
 
     rss_imports = peak_rss_mb()
     t0 = time.perf_counter()

@@ -7,9 +7,9 @@ import zeep
 from lxml import etree
 
 from connectors.axl.xml import BINDING
-from connectors.cucm import CucmConnector, CucmOptions
 from connectors.cucm.client import SHIPPED_WSDL, AxlClient
-from connectors.cucm.connector import GET_TAGS, LIST_TAGS, OBJECTS
+from connectors.cucm.connector import GET_TAGS, LIST_TAGS, OBJECTS, CucmConnector
+from connectors.cucm.options import CucmOptions
 from tests.axlschema import need_schema_file
 
 CALLS = [
@@ -67,7 +67,7 @@ def test_bad_settings_are_refused_with_a_reason(field, value):
 
 def test_plain_http_is_refused_unless_insecure():
     kw = dict(name="t", url="http://127.0.0.1:9/axl/", username="u", password="p")
-    with pytest.raises(ValueError, match="plain HTTP, which sends the AXL password in clear text"):
+    with pytest.raises(ValueError, match="plain http sends the AXL password in clear text"):
         CucmConnector(CucmOptions(**kw))
     CucmConnector(CucmOptions(**kw, insecure=True)).close()
 

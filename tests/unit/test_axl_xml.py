@@ -106,8 +106,9 @@ def test_versions():
 def test_sql_paging_stops_on_a_page_that_does_not_advance(monkeypatch):
     from datetime import UTC, datetime
 
-    from connectors.cucm import CucmConnector, CucmOptions
     from connectors.cucm.client import AxlClient
+    from connectors.cucm.connector import CucmConnector
+    from connectors.cucm.options import CucmOptions
 
     page = soap_payload(parse_xml(render.envelope("14.0", "executeSQLQuery", [render.sql_row(U, sql.COLUMNS)])))
     monkeypatch.setattr(AxlClient, "call", lambda self, op, **kw: page)     # the same page again and again
@@ -120,8 +121,9 @@ def test_sql_paging_stops_on_a_page_that_does_not_advance(monkeypatch):
 def test_list_paging_stops_when_pages_repeat(monkeypatch):
     from datetime import UTC, datetime
 
-    from connectors.cucm import CucmConnector, CucmOptions
     from connectors.cucm.client import AxlClient
+    from connectors.cucm.connector import CucmConnector
+    from connectors.cucm.options import CucmOptions
 
     page = soap_payload(parse_xml(render.envelope("14.0", "listUser", [render.luser(U, ("userid",))])))
     monkeypatch.setattr(AxlClient, "call", lambda self, op, **kw: page)     # skip ignored: the same page

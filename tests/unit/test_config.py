@@ -11,24 +11,24 @@ from pathlib import Path
 
 import pytest
 
+from connectors.ad.options import AdOptions, validate_dn, validate_filter
+from connectors.cucm.options import CucmOptions
+from connectors.file.options import FileOptions
+from connectors.options import Secret
+from connectors.registry import SOURCE_TYPES
 from syncd.logging import redact_text
-from syncd.settings import config as config_module
-from syncd.settings.config import (
-    AdSource,
+from syncd.settings import (
     Config,
     ConfigError,
-    CucmSource,
-    FileSource,
     load_config,
     parse_config,
     parse_duration,
     parse_toml,
     resolve_secret,
     split_listen,
-    validate_dn,
-    validate_filter,
 )
-from syncd.settings.secrets import Secret
+from syncd.settings import load as load_module
+from syncd.settings import schema as schema_module
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -56,7 +56,7 @@ def cfg(**sections: object) -> Config:
 
 def test_no_file_at_default_path_means_defaults(tmp_path, monkeypatch):
     monkeypatch.delenv("SYNCD_CONFIG", raising=False)
-    monkeypatch.setattr(config_module, "DEFAULT_PATH", str(tmp_path / "absent.toml"))
+    monkeypatch.setattr(load_module, "DEFAULT_PATH", str(tmp_path / "absent.toml"))
     c = load_config(None)
     assert c.path is None
     assert c.source_order() == []
@@ -77,7 +77,7 @@ def test_no_file_at_default_path_means_defaults(tmp_path, monkeypatch):
 def test_default_path_is_read_when_present(tmp_path, monkeypatch):
     monkeypatch.delenv("SYNCD_CONFIG", raising=False)
     path = write(tmp_path, "[safety]\nmax_deactivations = 7\n")
-    monkeypatch.setattr(config_module, "DEFAULT_PATH", path)
+    monkeypatch.setattr(load_module, "DEFAULT_PATH", path)
     c = load_config(None)
     assert c.path == path and c.safety.max_deactivations == 7
 
@@ -324,7 +324,7 @@ def test_source_order_and_key_paths():
     assert c.source_order() == ["cucm", "cucm-emea", "ad", "snap"]
     assert [s.key_path for s in c.sources.all()] == ["sources.cucm[0]", "sources.cucm[1]", "sources.ad[0]",
                                                      "sources.file[0]"]
-    assert isinstance(c.source("snap"), FileSource)
+    assert isinstance(c.source("snap"), FileOptions)
     with pytest.raises(KeyError):
         c.source("nope")
 
@@ -333,7 +333,7 @@ def test_cucm_defaults_and_ldap_flag():
     c = cfg(sources={"cucm": [CUCM, {**CUCM, "name": "b", "method": "list"},
                               {**CUCM, "name": "c", "method": "list", "ldap_flag": "getuser"}]})
     a, b, cc = c.sources.cucm
-    assert isinstance(a, CucmSource)
+    assert isinstance(a, CucmOptions)
     assert (a.name, a.version, a.method, a.ldap_flag, a.page_size, a.insecure, a.ca_file, a.wsdl) == (
         "cucm", "14.0", "sql", "sql", 1000, False, None, None)
     assert (a.timeout, a.retries) == (30.0, 5)
@@ -369,7 +369,7 @@ def test_cucm_http_allowed_when_insecure():
 
 def test_ad_defaults():
     a = cfg(sources={"ad": [AD]}).sources.ad[0]
-    assert isinstance(a, AdSource)
+    assert isinstance(a, AdOptions)
     assert (a.name, a.mode, a.page_size, a.match, a.filter, a.host_group, a.start_tls, a.insecure, a.tls_name) == (
         "ad", "dirsync", 500, ["mail", "userid"], "", "", False, False, None)
     assert a.connect_timeout > 0 and a.receive_timeout > 0
@@ -614,8 +614,9 @@ CHECKOUT_EXAMPLE = REPO / "config" / "syncd.toml"
 
 def test_example_copies_are_identical():
     assert CHECKOUT_EXAMPLE.read_bytes() == EXAMPLE.read_bytes(), \
-        "config/syncd.toml must be a byte-identical copy of syncd/settings/example.toml (cp syncd/settings/example.toml config/)"
-    assert config_module.example_text() == EXAMPLE.read_text(encoding="utf-8")
+        "config/syncd.toml must be a byte-identical copy of syncd/settings/example.toml " \
+        "(cp syncd/settings/example.toml config/syncd.toml)"
+    assert load_module.example_text() == EXAMPLE.read_text(encoding="utf-8")
 
 
 def _uncommented(text: str) -> str:
@@ -664,16 +665,16 @@ def test_example_documents_every_key():
     """Every key of the schema appears in the example (with optional tables enabled), and the example sets
     the documented defaults, so a key added to the schema but not to the example fails here."""
     doc = tomllib.loads(_uncommented(EXAMPLE.read_text(encoding="utf-8")))
-    models = {"database": config_module.DatabaseConfig, "reconcile": config_module.ReconcileConfig,
-              "licenses": config_module.LicensesConfig, "safety": config_module.SafetyConfig,
-              "schedule": config_module.ScheduleConfig, "api": config_module.ApiConfig,
-              "logging": config_module.LoggingConfig}
+    models = {"database": schema_module.DatabaseConfig, "reconcile": schema_module.ReconcileConfig,
+              "licenses": schema_module.LicensesConfig, "safety": schema_module.SafetyConfig,
+              "schedule": schema_module.ScheduleConfig, "api": schema_module.ApiConfig,
+              "logging": schema_module.LoggingConfig}
     assert set(doc) == set(Config.model_fields)
     for section, model in models.items():
         assert set(model.model_fields) <= set(doc[section]) | {"token_env", "token_credential"}, section
     secret_alternatives = {"password_env", "password_credential", "password"}
-    for kind, model in (("cucm", CucmSource), ("ad", AdSource), ("file", FileSource)):
-        assert set(model.model_fields) <= set(doc["sources"][kind][0]) | secret_alternatives, kind
+    for kind, source_type in SOURCE_TYPES.items():
+        assert set(source_type.options.model_fields) <= set(doc["sources"][kind][0]) | secret_alternatives, kind
     text = EXAMPLE.read_text(encoding="utf-8")
     for alternative in sorted(secret_alternatives | {"token_env", "token_credential"}):
         assert alternative in text

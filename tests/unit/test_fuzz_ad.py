@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from connectors.ad.records import AdUser
 from connectors.ad.values import (
     TOMBSTONE_ATTRIBUTES,
     USER_ATTRIBUTES,
@@ -23,7 +24,6 @@ from connectors.ad.values import (
     under,
     user_from_entry,
 )
-from connectors.records import AdUser
 from tests.unit.timebound import time_limit
 
 FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -15,7 +15,7 @@ from connectors.axlsim import render
 from connectors.axlsim.population import generate
 from connectors.cucm import sql
 from connectors.cucm.parse import change_page, norm_uuid, page_extent, user_from_get, users_from_list, users_from_sql
-from connectors.records import CucmUser
+from connectors.cucm.records import CucmUser
 from tests.unit.timebound import time_limit
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

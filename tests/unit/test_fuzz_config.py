@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from syncd.settings.config import Config, ConfigError, load_config, parse_toml
+from syncd.settings import Config, ConfigError, load_config, parse_toml
 from tests.unit.timebound import time_limit
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

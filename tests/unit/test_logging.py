@@ -212,7 +212,7 @@ def test_run_context_unbinds(capsys):
 
 def test_resolved_config_secret_never_reaches_logs(tmp_path, capsys, monkeypatch):
     """End to end: a secret read through the configuration is masked in a log line that quotes it."""
-    from syncd.settings.config import load_config
+    from syncd.settings import load_config
 
     secret = fresh_secret()
     monkeypatch.setenv("SYNCD_TEST_LOG_PW", secret)

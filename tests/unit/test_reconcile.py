@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from connectors.records import AdUser, CucmUser, SourceBatch
-from syncd.emails import email_key, lookalike_groups
+from connectors.ad.fact import AdFact
+from connectors.ad.records import AdUser
+from connectors.base import SourceBatch
+from connectors.cucm.fact import CucmFact
+from connectors.cucm.records import CucmUser
+from connectors.emails import email_key
+from syncd.emails import lookalike_groups
 from syncd.sync import safety
-from syncd.sync.facts import AdFact, CucmFact
-from syncd.sync.reconcile import PersonRow, SourceSpec, plan
+from syncd.sync.plan import PersonRow, SourceSpec
+from syncd.sync.reconcile import plan
 
 NOW = datetime(2026, 11, 28, 12, tzinfo=UTC)
-CUCM = SourceSpec("cucm", "cucm")
-AD = SourceSpec("ad", "ad")
+CUCM = SourceSpec("cucm", "cucm", CucmFact)
+AD = SourceSpec("ad", "ad", AdFact)
 
 
 def cu(n: int, mail: str | None = "", status: int = 1, ldap: bool | None = False, uuid: str | None = None,
@@ -88,7 +93,7 @@ def test_duplicate_emails_in_one_source_are_conflicts_left_unchanged():
 
 
 def test_one_email_in_two_clusters_is_one_person():
-    c2 = SourceSpec("cucm-emea", "cucm")
+    c2 = SourceSpec("cucm-emea", "cucm", CucmFact)
     batches = {"cucm": batch("cucm", [cu(1, status=2)]),
                "cucm-emea": batch("cucm-emea", [cu(1, uuid="11111111-0000-0000-0000-000000000001")])}
     p = plan([CUCM, c2], batches, {}, {}, NOW)
@@ -99,7 +104,7 @@ def test_clusters_are_walked_in_step_by_email():
     """Each cluster's facts are walked in e-mail order beside the people: a person's facts from every cluster
     meet, the source named is the cluster that has the person, and a conflict in one cluster skips only that
     e-mail."""
-    c2 = SourceSpec("cucm-emea", "cucm")
+    c2 = SourceSpec("cucm-emea", "cucm", CucmFact)
     emea = [cu(2, status=2, uuid="e0000000-0000-0000-0000-000000000002"),
             cu(3, uuid="e0000000-0000-0000-0000-000000000003"),
             cu(4, "user3@example.com", uuid="e0000000-0000-0000-0000-000000000004"),

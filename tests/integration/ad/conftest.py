@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import pytest
 
-from connectors.ad import AdOptions
-from connectors.records import AdUser, SourceBatch
+from connectors.ad.options import AdOptions
+from connectors.ad.records import AdUser
+from connectors.base import SourceBatch
 from tests.integration.samba.fixtures import samba_dc, samba_fresh  # noqa: F401 - fixtures
 from tests.integration.samba.harness import SambaDC
 
@@ -22,10 +22,10 @@ def ad_records(batch: SourceBatch) -> list[AdUser]:
 
 def options_for(dc: SambaDC, **overrides: Any) -> AdOptions:
     """Connector options for the seeded users: LDAPS, verified TLS, the non-admin service account."""
-    opts = AdOptions(name="ad", urls=[dc.url], bind_dn=dc.bind_dn, password=dc.password, ca_file=dc.ca_file,
-                     tls_name=dc.tls_name, base_dns=[dc.users_ou], host_group=dc.host_group_dn, page_size=200,
-                     connect_timeout=5.0, receive_timeout=20.0)
-    return dataclasses.replace(opts, **overrides)
+    table: dict[str, Any] = dict(name="ad", urls=[dc.url], bind_dn=dc.bind_dn, password=dc.password,
+                                 ca_file=dc.ca_file, tls_name=dc.tls_name, base_dns=[dc.users_ou],
+                                 host_group=dc.host_group_dn, page_size=200, connect_timeout=5.0, receive_timeout=20.0)
+    return AdOptions(**{**table, **overrides})
 
 
 @pytest.fixture

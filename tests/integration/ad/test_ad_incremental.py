@@ -9,8 +9,10 @@ from typing import Any
 
 import pytest
 
-from connectors.ad import AdConnector, AdOptions
-from connectors.records import AdUser, SourceBatch
+from connectors.ad.connector import AdConnector
+from connectors.ad.options import AdOptions
+from connectors.ad.records import AdUser
+from connectors.base import SourceBatch
 from tests.integration.ad.conftest import ad_records, options_for
 from tests.integration.samba.harness import SambaDC
 

@@ -8,10 +8,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
-from connectors.ad import AdConnector, AdOptions
+from connectors.ad.connector import AdConnector
+from connectors.ad.options import AdOptions
 from connectors.axlsim.tlsgen import Authority, ServerCert
-from connectors.records import SourceBatch
+from connectors.base import SourceBatch
 from tests.integration.ad.conftest import options_for
 from tests.integration.samba.harness import TLS_NAME, SambaDC
 from tests.integration.samba.relay import Relay
@@ -48,9 +50,8 @@ def test_wrong_expected_name_is_refused(samba_dc: SambaDC) -> None:
 
 
 def test_plain_ldap_needs_insecure_and_starttls_works(samba_dc: SambaDC) -> None:
-    plain = options_for(samba_dc, urls=[samba_dc.plain_url])
-    batch = read_once(plain)
-    assert_failed(batch, "configuration", "insecure = true")
+    with pytest.raises(ValidationError, match="plain ldap:// needs start_tls = true"):
+        options_for(samba_dc, urls=[samba_dc.plain_url])
     # insecure = true lets the connector try; Samba (like hardened AD) then refuses a simple bind without TLS
     batch = read_once(options_for(samba_dc, urls=[samba_dc.plain_url], insecure=True))
     assert_failed(batch, "bind refused", "strongerAuthRequired")

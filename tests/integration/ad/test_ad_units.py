@@ -9,15 +9,17 @@ from datetime import UTC, datetime
 import pytest
 from ldap3.protocol.microsoft import DirSyncControlRequestValue, dir_sync_control
 from pyasn1.codec.ber import decoder, encoder
+from pydantic import ValidationError
 
-from connectors.ad import AdConnector, AdOptions, validate_dn, validate_filter
 from connectors.ad import cursor as cur
+from connectors.ad.connector import AdConnector
 from connectors.ad.dirsync import (
     ANCESTORS_FIRST_ORDER,
     INCREMENTAL_VALUES,
     OBJECT_SECURITY,
     dirsync_control,
 )
+from connectors.ad.options import AdOptions, validate_dn, validate_filter
 from connectors.ad.session import describe
 from connectors.ad.values import (
     datetime_to_filetime,
@@ -115,29 +117,31 @@ def test_invalid_filters(flt: str) -> None:
 
 def base_opts(**kw: object) -> AdOptions:
     args: dict[str, object] = dict(name="ad", urls=["ldaps://dc1.example.com"], bind_dn="CN=svc,DC=example,DC=com",
-                      password="s3cret!")
+                                   password="s3cret!", base_dns=["DC=example,DC=com"])
     args.update(kw)
     return AdOptions(**args)  # type: ignore[arg-type]
 
 
-def test_option_problems() -> None:
-    assert base_opts().problems() == []
-    assert any("insecure" in p for p in base_opts(urls=["ldap://dc1"]).problems())
-    assert base_opts(urls=["ldap://dc1"], start_tls=True).problems() == []
-    assert base_opts(urls=["ldap://dc1"], insecure=True).problems() == []
-    assert any("page_size" in p for p in base_opts(page_size=5000).problems())
-    assert any("mode" in p for p in base_opts(mode="poll").problems())
-    assert any("filter" in p for p in base_opts(filter="mail=*").problems())
-    assert any("host_group" in p for p in base_opts(host_group="nonsense").problems())
-    assert any("urls" in p for p in base_opts(urls=["https://dc1"]).problems())
+@pytest.mark.parametrize(("kw", "where"), [({"urls": ["ldap://dc1"]}, "insecure"), ({"page_size": 5000}, "page_size"),
+                                           ({"mode": "poll"}, "mode"), ({"filter": "mail=*"}, "filter"),
+                                           ({"host_group": "nonsense"}, "host_group"),
+                                           ({"urls": ["https://dc1"]}, "urls")])
+def test_option_problems(kw: dict[str, object], where: str) -> None:
+    with pytest.raises(ValidationError, match=where):
+        base_opts(**kw)
+
+
+def test_usable_options() -> None:
+    base_opts()
+    base_opts(urls=["ldap://dc1"], start_tls=True)
+    base_opts(urls=["ldap://dc1"], insecure=True)
     assert "s3cret" not in repr(base_opts())
 
 
-def test_misconfigured_connector_returns_an_incomplete_batch_without_connecting() -> None:
-    conn = AdConnector(base_opts(urls=["ldap://192.0.2.1"]))   # TEST-NET: never contacted
-    batch = conn.read(None, True, datetime.now(UTC))
-    assert not batch.complete and batch.error and batch.error.startswith("configuration:")
-    assert conn._conn is None
+def test_a_misconfigured_source_never_reaches_the_connector() -> None:
+    """The connector takes only validated options: plain LDAP without start_tls or insecure is refused there."""
+    with pytest.raises(ValidationError, match="plain ldap:// needs start_tls"):
+        AdConnector(base_opts(urls=["ldap://192.0.2.1"]))   # TEST-NET: never contacted
 
 
 def test_cursor_checks_and_packing() -> None:

@@ -15,7 +15,8 @@ from lxml import etree
 
 from connectors.axl.xml import SOAP_ENV, axl_ns, local
 from connectors.axlsim import Simulator
-from connectors.cucm import CucmConnector, CucmOptions
+from connectors.cucm.connector import CucmConnector
+from connectors.cucm.options import CucmOptions, Tuning
 from tests.axlschema import need_schema_file
 
 
@@ -70,10 +71,9 @@ def make_conn() -> Iterator[Callable[..., CucmConnector]]:
 
     def make(sim: Simulator, **kw: Any) -> CucmConnector:
         opts: dict[str, Any] = dict(name="cucm", url=sim.url, username=sim.username, password=sim.password,
-                                    backoff_base=0.01, backoff_cap=0.05, timeout=10.0, retries=3,
-                                    insecure=sim.url.startswith("http://"))
+                                    timeout=10.0, retries=3, insecure=sim.url.startswith("http://"))
         opts.update(kw)
-        conn = CucmConnector(CucmOptions(**opts))
+        conn = CucmConnector(CucmOptions(**opts), tuning=Tuning(backoff_base=0.01, backoff_cap=0.05))
         made.append(conn)
         return conn
 

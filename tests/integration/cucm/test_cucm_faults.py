@@ -44,13 +44,13 @@ def test_temporary_faults_beyond_the_retries_fail_the_source(sim, make_conn):
 
 
 def test_backoff_is_exponential_capped_and_jittered(sim):
-    from connectors.cucm import CucmOptions
     from connectors.cucm.client import AxlClient, AxlError
+    from connectors.cucm.options import CucmOptions, Tuning
 
     waits: list[float] = []
     opts = CucmOptions(name="c", url=sim.url, username=sim.username, password=sim.password, retries=5,
-                       backoff_base=1.0, backoff_cap=4.0)
-    client = AxlClient(opts, sleep=waits.append)
+                       insecure=sim.url.startswith("http://"))
+    client = AxlClient(opts, tuning=Tuning(backoff_base=1.0, backoff_cap=4.0), sleep=waits.append)
     sim.inject_fault("memory", count=6)
     with pytest.raises(AxlError) as e:
         client.call("listChange", objectList={"object": ["User"]})

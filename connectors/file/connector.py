@@ -14,12 +14,14 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .records import AdUser, Convert, CucmUser, SourceBatch, as_is
+from connectors.ad.records import AdUser
+from connectors.base import Convert, SourceBatch, as_is
+from connectors.cucm.records import CucmUser
+from connectors.file.options import FileOptions
 
 
 def _bool(v: Any) -> bool | None:
@@ -65,12 +67,8 @@ def _ad(row: dict[str, Any]) -> AdUser:
     )
 
 
-@dataclass
-class FileOptions:
-    name: str
-    path: str
-    kind: str = "cucm"        # "cucm" | "ad"
-    format: str = "jsonl"     # "jsonl" | "csv"
+# The row parser of each kind of record a file can hold.
+_ROWS = {"cucm": _cucm, "ad": _ad}
 
 
 class FileConnector:
@@ -96,7 +94,7 @@ class FileConnector:
 
     def read(self, cursor: dict[str, Any] | None, full: bool, now: datetime,
              convert: Convert | None = None) -> SourceBatch:
-        make = _cucm if self.options.kind == "cucm" else _ad
+        make = _ROWS[self.options.kind]
         convert = convert or as_is
         records: list[Any] = []
         n = 1   # the line (JSON lines) or data row (CSV) being read, for the error message
