@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
+from connectors.emails import email_key
 from policy import (
     Decision,
     GrantDemonstration,
@@ -24,8 +25,8 @@ from policy import (
     Upgrade,
 )
 from syncd import errors
-from syncd.emails import email_key
-from syncd.licensing.ledger import decide_and_save, ledger_cache
+from syncd.licensing.cache import ledger_cache
+from syncd.licensing.ledger import decide_and_save
 from syncd.runtime import Runtime
 from syncd.store import tables
 from syncd.store.db import begin_write

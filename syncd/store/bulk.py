@@ -1,9 +1,9 @@
-"""Batched writes and compact readers for a sync's apply, which runs in ONE transaction.
+"""Batched writes for a sync's apply, which runs in ONE transaction, and the readers of cursors and the journal.
 
 Every function takes the caller's open :class:`~sqlalchemy.engine.Connection` (``with engine.begin() as conn``
 or :func:`syncd.store.db.begin_write`) and never commits: the caller's transaction decides. Writes go out as
 ``INSERT ... ON CONFLICT DO UPDATE`` with executemany in chunks of :data:`CHUNK` rows, so a full read of
-400,000 people costs a few hundred statements, not one per person. Readers stream their results.
+400,000 people costs a few hundred statements, not one per person.
 
 There is deliberately no helper that updates or deletes journal rows: the journal is append-only.
 """
@@ -14,7 +14,7 @@ from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from itertools import islice
 from operator import itemgetter
-from typing import Any, NamedTuple
+from typing import Any
 
 from sqlalchemy import Table, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -26,7 +26,6 @@ from syncd.store.db import classify_driver_error
 
 CHUNK = 5000  # rows per executemany call
 IN_CHUNK = 1000  # keys per IN (...) list
-STREAM = 5000  # rows fetched per round trip by the streaming readers
 
 
 def chunks(rows: Iterable[Any], size: int) -> Iterator[list[Any]]:
@@ -240,88 +239,9 @@ def append_journal(conn: Connection, rows: Iterable[Mapping[str, Any]]) -> int:
 
 # --- readers -------------------------------------------------------------------------------------------------
 
-ACTIVE, DELETED, IN_CUCM, REMOTE = 1, 2, 4, 8
-
-
-class PeopleIndexRow(NamedTuple):
-    """A stored person in a few dozen bytes: the id, the boolean facts packed into one small int, the AD link."""
-
-    id: int
-    flags: int
-    ad_guid: str | None
-
-    @property
-    def active(self) -> bool:
-        return bool(self.flags & ACTIVE)
-
-    @property
-    def deleted(self) -> bool:
-        return bool(self.flags & DELETED)
-
-    @property
-    def in_cucm(self) -> bool:
-        return bool(self.flags & IN_CUCM)
-
-    @property
-    def management(self) -> str:
-        return "remote" if self.flags & REMOTE else "local"
-
-
-def people_flags(active: bool, deleted: bool, in_cucm: bool, management: str) -> int:
-    return (
-        (ACTIVE if active else 0)
-        | (DELETED if deleted else 0)
-        | (IN_CUCM if in_cucm else 0)
-        | (REMOTE if management == "remote" else 0)
-    )
-
-
-def _stream(conn: Connection, stmt: Any) -> Iterator[Row[Any]]:
-    result = conn.execution_options(stream_results=True, yield_per=STREAM).execute(stmt)
-    try:
-        yield from result
-    finally:
-        result.close()
-
-
-def load_people_index(conn: Connection) -> dict[str, PeopleIndexRow]:
-    """Every stored person by e-mail key, compactly (see :class:`PeopleIndexRow`), streamed from the database."""
-    t = tables.people
-    stmt = select(t.c.email, t.c.id, t.c.active, t.c.deleted, t.c.in_cucm, t.c.management, t.c.ad_guid)
-    out: dict[str, PeopleIndexRow] = {}
-    for email, pid, active, deleted, in_cucm, management, guid in _stream(conn, stmt):
-        out[email] = PeopleIndexRow(pid, people_flags(active, deleted, in_cucm, management), guid)
-    return out
-
-
-class SourceDigest(NamedTuple):
-    digest: str
-    email_key: str | None
-    active: bool
-
-
-def load_source_digests(conn: Connection, source: str) -> dict[str, SourceDigest]:
-    """``{source_key: (digest, email_key, active)}`` of one source, to skip unchanged records cheaply."""
-    t = tables.source_records
-    stmt = select(t.c.source_key, t.c.digest, t.c.email_key, t.c.active).where(t.c.source == source)
-    return {key: SourceDigest(digest, email, bool(active)) for key, digest, email, active in _stream(conn, stmt)}
-
-
-def iter_source_records(conn: Connection, source: str | None = None) -> Iterator[Row[Any]]:
-    """Stream stored source records (all columns), of one source or of all, in key order."""
-    t = tables.source_records
-    stmt = select(t).order_by(t.c.source, t.c.source_key)
-    if source is not None:
-        stmt = stmt.where(t.c.source == source)
-    return _stream(conn, stmt)
-
-
-def load_cursor(conn: Connection, source: str) -> dict[str, Any] | None:
-    t = tables.cursors
-    return conn.execute(select(t.c.data).where(t.c.source == source)).scalar_one_or_none()
-
 
 def load_cursors(conn: Connection) -> dict[str, dict[str, Any]]:
+    """Every source's stored cursor, by source name."""
     t = tables.cursors
     return {source: data for source, data in conn.execute(select(t.c.source, t.c.data))}
 

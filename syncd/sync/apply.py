@@ -3,7 +3,7 @@ decisions for the people who changed, and their journal rows."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -12,7 +12,6 @@ from sqlalchemy import delete, select
 from sqlalchemy.engine import Connection
 
 from policy import (
-    AddPerson,
     AssignLicense,
     Deactivation,
     Decision,
@@ -20,38 +19,43 @@ from policy import (
     Ledger,
     Management,
     ManagementChange,
+    PersonState,
     Reactivation,
     ReleaseLicense,
     RemarkLicense,
+    Settings,
     apply,
     decide,
+    person_added,
 )
 from syncd import journal
-from syncd.licensing.ledger import cached_ledger, ledger_cache, lock_ledger, save_ledger
+from syncd.licensing.cache import cached_ledger, ledger_cache
+from syncd.licensing.ledger import lock_ledger, save_ledger
 from syncd.runtime import Runtime
 from syncd.store import bulk, tables
-from syncd.sync.facts import CucmFact, Fact
-from syncd.sync.reconcile import Change, Plan
+from syncd.sync.plan import Change, Plan
 
 
-def person_row(c: Change, now: datetime) -> dict[str, Any]:
+def person_row(c: Change, now: datetime, decided: Mapping[str, PersonState]) -> dict[str, Any]:
+    """The person's row: the change's fields, and the ``deactivated_at`` the policy decided when it decided on
+    the person (a new person's row starts without one, as the AddPerson decision says)."""
     a = c.after
     row: dict[str, Any] = {
         "email": a.email, "display_name": a.display_name, "active": a.active, "deleted": a.deleted,
         "management": a.management, "in_cucm": a.in_cucm, "ad_guid": a.ad_guid,
         "inactive_reason": a.inactive_reason, "updated_at": now, "created_at": now,
     }
-    if c.kind == "deactivated":
-        row["deactivated_at"] = now
-    elif c.kind == "activated":
-        row["deactivated_at"] = None
+    state = decided.get(c.email)
+    if state is not None:
+        row["deactivated_at"] = state.deactivated_at
     return row
 
 
-def write_people(conn: Connection, changes: Sequence[Change], now: datetime,
+def write_people(conn: Connection, changes: Sequence[Change], now: datetime, decided: Mapping[str, PersonState],
                  ids_for: Collection[str] | None = None) -> dict[str, int]:
-    """Upsert the changed people; returns {email: id} of those in ``ids_for`` (None: of all)."""
-    return bulk.upsert_people(conn, (person_row(c, now) for c in changes), ids_for=ids_for)
+    """Upsert the changed people, the only writer of their fields and ``deactivated_at``, with the policy's
+    state of each person in ``decided``; returns {email: id} of those in ``ids_for`` (None: of all)."""
+    return bulk.upsert_people(conn, (person_row(c, now, decided) for c in changes), ids_for=ids_for)
 
 
 def write_sources(conn: Connection, plan: Plan, run_id: str, now: datetime) -> None:
@@ -64,7 +68,7 @@ def write_sources(conn: Connection, plan: Plan, run_id: str, now: datetime) -> N
         if not s.complete:
             continue
         bulk.upsert_source_records(conn, (
-            {"source": s.name, "source_key": f.key, "email_key": f.email, "active": _fact_active(f, now),
+            {"source": s.name, "source_key": f.key, "email_key": f.email, "active": f.active_at(now),
              "data": f.to_data(), "digest": f.digest, "seen_at": now, "run_id": run_id}
             for f in s.upserts
         ))
@@ -85,10 +89,6 @@ def _write_conflicts(conn: Connection, keys: Collection[str]) -> None:
         conn.execute(c.insert(), new)
 
 
-def _fact_active(f: Fact, now: datetime) -> bool:
-    return f.active if isinstance(f, CucmFact) else f.active_at(now)
-
-
 def record_run(conn: Connection, run_id: str, actor: str, started: datetime, finished: datetime,
                mode: str, result: str, exit_code: int, summary: dict[str, Any]) -> None:
     conn.execute(tables.runs.insert().values(
@@ -97,16 +97,13 @@ def record_run(conn: Connection, run_id: str, actor: str, started: datetime, fin
 
 
 def _events_for(c: Change) -> list[Event]:
-    mgmt = Management(c.after.management)
-    if c.kind == "created":
-        return [AddPerson(c.email, c.after.active, mgmt)]
     events: list[Event] = []
     if c.kind == "deactivated":
         events.append(Deactivation(c.email))
     elif c.kind == "activated":
         events.append(Reactivation(c.email))
     if c.management_changed:
-        events.append(ManagementChange(c.email, mgmt))
+        events.append(ManagementChange(c.email, Management(c.after.management)))
     return events
 
 
@@ -119,9 +116,9 @@ class Effects:
 def apply_plan(conn: Connection, rt: Runtime, plan: Plan, run_id: str, now: datetime) -> Effects:
     """Apply a plan inside the caller's transaction: people, source facts, cursors, decisions, journal.
 
-    A person's creation has no license effect (R-rules: AddPerson only records the person), so created people
-    skip the policy engine: their journal row carries the state that a replay turns into AddPerson. That keeps a
-    400,000-person first sync to a few bulk writes, its journal streamed in chunks rather than held in memory.
+    A created person's AddPerson decision has no license effect and needs no ledger
+    (:func:`policy.person_added`): it is made as its journal row is written, so a 400,000-person first sync stays
+    a few bulk writes, its journal streamed in chunks rather than held in memory.
     """
     write_sources(conn, plan, run_id, now)     # not ledger data: before the lock, not holding it
     lock_ledger(conn)
@@ -131,6 +128,7 @@ def apply_plan(conn: Connection, rt: Runtime, plan: Plan, run_id: str, now: date
     relevant = ledger.relevant_keys()
     effects = Effects()
     rows_of: dict[str, list[dict[str, Any]]] = {}
+    states: dict[str, PersonState] = {}
     for c in decided:
         events = _events_for(c)
         if not events:     # an update that is not a management change: journal the person change alone
@@ -147,20 +145,26 @@ def apply_plan(conn: Connection, rt: Runtime, plan: Plan, run_id: str, now: date
             own = apply(own, d)
             rows.extend(journal.decision_rows(d, run_id, rt.actor, c.email, c.source, c if i == 0 else None))
             _count(effects, d)
+        if (state := own.people.get(c.email)) is not None:
+            states[c.email] = state
         if not alone:
             ledger = own
-    ids.update(write_people(conn, plan.changes, now, ids_for=rows_of.keys()))
+    ids.update(write_people(conn, plan.changes, now, states, ids_for=rows_of.keys()))
     save_ledger(conn, start, ledger, ids, now, rt.actor)
-    bulk.append_journal(conn, _plan_journal(plan.changes, rows_of, run_id, rt.actor, now))
+    bulk.append_journal(conn, _plan_journal(plan.changes, rows_of, run_id, rt.actor, rt.settings, now))
     return effects
 
 
+_MANAGEMENT = {m.value: m for m in Management}
+
+
 def _plan_journal(changes: Sequence[Change], rows_of: dict[str, list[dict[str, Any]]], run_id: str, actor: str,
-                  now: datetime) -> Iterator[dict[str, Any]]:
-    """The plan's journal rows in plan order, a created person's row made only when it is written."""
+                  settings: Settings, now: datetime) -> Iterator[dict[str, Any]]:
+    """The plan's journal rows in plan order; a created person's decision and row made only when it is written."""
     for c in changes:
         if c.kind == "created":
-            yield journal.change_row(c, run_id, actor, now)
+            d = person_added(c.email, c.after.active, _MANAGEMENT[c.after.management], now, settings)
+            yield journal.added_row(c, d, run_id, actor)
         else:
             yield from rows_of[c.email]
 

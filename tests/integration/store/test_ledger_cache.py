@@ -12,19 +12,22 @@ from pathlib import Path
 
 import pytest
 
+from connectors.cucm.fact import CucmFact
 from syncd import errors
 from syncd.app import App
 from syncd.licensing import admin
-from syncd.licensing.ledger import ledger_cache, load_ledger, load_stored_ledger, lock_ledger
-from syncd.settings.config import load_config
+from syncd.licensing.cache import ledger_cache
+from syncd.licensing.ledger import load_ledger, lock_ledger
+from syncd.licensing.stored import load_stored_ledger
+from syncd.settings import load_config
 from syncd.store.db import begin_write
 from syncd.sync import state
 from syncd.sync.apply import apply_plan
-from syncd.sync.facts import CucmFact
-from syncd.sync.reconcile import SourceFacts, SourceSpec, plan
+from syncd.sync.plan import SourceFacts, SourceSpec
+from syncd.sync.reconcile import plan
 from tests.integration.store.storehelp import count_statements
 
-SPECS = [SourceSpec("cucm", "cucm")]
+SPECS = [SourceSpec("cucm", "cucm", CucmFact)]
 PEOPLE = 24
 
 

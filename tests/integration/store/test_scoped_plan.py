@@ -16,12 +16,15 @@ from typing import Any
 import pytest
 from sqlalchemy.engine import Engine
 
+from connectors.ad.fact import AdFact
+from connectors.base import Fact
+from connectors.cucm.fact import CucmFact
 from syncd.store.db import begin_write
 from syncd.sync import apply, state
-from syncd.sync.facts import AdFact, CucmFact, Fact
-from syncd.sync.reconcile import Plan, SourceFacts, SourceSpec, plan
+from syncd.sync.plan import Plan, SourceFacts, SourceSpec
+from syncd.sync.reconcile import plan
 
-SPECS = [SourceSpec("cucm", "cucm"), SourceSpec("ad", "ad", ("mail", "userid"))]
+SPECS = [SourceSpec("cucm", "cucm", CucmFact), SourceSpec("ad", "ad", AdFact, ("mail", "userid"))]
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 T1 = T0 + timedelta(days=3)
 
@@ -49,7 +52,7 @@ def _read(name: str, facts: list[Fact], full: bool, removed: list[str] | None = 
 
 def _apply(engine: Engine, p: Plan, now: datetime, run_id: str = "run") -> None:
     with begin_write(engine) as conn:
-        apply.write_people(conn, p.changes, now)
+        apply.write_people(conn, p.changes, now, {})
         apply.write_sources(conn, p, run_id, now)
         apply.record_run(conn, run_id, "test", now, now, "apply", "applied", 0, {})
 

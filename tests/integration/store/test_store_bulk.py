@@ -1,10 +1,9 @@
-"""Bulk writes and compact readers: batched statements, upsert semantics, streaming readers."""
+"""Bulk writes and the store's readers: batched statements, upsert semantics, cursors, the journal."""
 
 from __future__ import annotations
 
 import sys
 import time
-import tracemalloc
 from datetime import timedelta
 
 import pytest
@@ -47,45 +46,23 @@ def test_upsert_100k_people_in_few_statements_then_update_them(engine: Engine) -
     assert n2.count <= N // 1000, n2.count
     assert all(again[r["email"]] == ids[r["email"]] for r in changed)  # ids never change on update
 
+    p = tables.people
     with engine.connect() as conn:
-        index = bulk.load_people_index(conn)
-        p0 = conn.execute(select(tables.people).where(tables.people.c.email == person(0)["email"])).one()
-    assert len(index) == N
+        stored = {r.email: r for r in conn.execute(select(p))}
+    assert len(stored) == N
+    e0, e1, e3 = (person(i)["email"] for i in (0, 1, 3))
+    p0 = stored[e0]
     assert p0.created_at == NOW and p0.updated_at == later  # created_at kept from the insert
     assert p0.deactivated_at == later and p0.inactive_reason == "status 2 in CUCM"
-    e0, e1, e3 = (person(i)["email"] for i in (0, 1, 3))
-    assert index[e0].id == ids[e0]
-    row0 = index[e0]
-    assert (row0.active, row0.management, row0.deleted, row0.in_cucm) == (False, "local", False, True)
-    assert (index[e1].active, index[e1].management, index[e1].ad_guid) == (True, "remote", person(1)["ad_guid"])
-    assert index[e3].ad_guid is None
+    assert p0.id == ids[e0]
+    assert (p0.active, p0.management, p0.deleted, p0.in_cucm) == (False, "local", False, True)
+    assert (stored[e1].active, stored[e1].management, stored[e1].ad_guid) == (True, "remote", person(1)["ad_guid"])
+    assert stored[e3].ad_guid is None
     print(
         f"\n[{engine.dialect.name}] upsert {N} people: {n.count} statements, {insert_s:.2f}s; "
         f"update {len(changed)}: {n2.count} statements, {update_s:.2f}s",
         file=sys.stderr,
     )
-
-
-def test_people_index_is_compact(engine: Engine) -> None:
-    n = 20_000
-    with engine.begin() as conn:
-        bulk.upsert_people(conn, (person(i) for i in range(n)))
-    with engine.connect() as conn:
-        tracemalloc.start()
-        try:
-            before = tracemalloc.get_traced_memory()[0]
-            index = bulk.load_people_index(conn)
-            after = tracemalloc.get_traced_memory()[0]
-        finally:
-            tracemalloc.stop()
-    per_person = (after - before) / n
-    print(
-        f"\n[{engine.dialect.name}] people index: {per_person:.0f} bytes per person "
-        "(e-mail key and AD GUID strings included)",
-        file=sys.stderr,
-    )
-    assert len(index) == n
-    assert per_person < 320
 
 
 def test_source_records_upsert_digests_delete(engine: Engine) -> None:
@@ -125,14 +102,14 @@ def test_source_records_upsert_digests_delete(engine: Engine) -> None:
     with engine.begin() as conn:
         bulk.upsert_source_records(conn, [rec(3, digest="d1", active=False)])  # person_id left as it was
         assert bulk.delete_source_records(conn, "cucm", ["k0", "k1", "nope"]) == 2
+    sr = tables.source_records
     with engine.connect() as conn:
-        digests = bulk.load_source_digests(conn, "cucm")
-        records = list(bulk.iter_source_records(conn, "cucm"))
-        everything = list(bulk.iter_source_records(conn))
-    assert set(digests) == {f"k{i}" for i in range(2, 10)}
-    assert digests["k3"] == ("d1", person(3)["email"], False)
-    assert digests["k4"] == bulk.SourceDigest("d0", person(4)["email"], True)
-    k3 = next(r for r in records if r.source_key == "k3")
+        everything = conn.execute(select(sr).order_by(sr.c.source, sr.c.source_key)).all()
+    records = {r.source_key: r for r in everything if r.source == "cucm"}
+    assert set(records) == {f"k{i}" for i in range(2, 10)}
+    k3 = records["k3"]
+    assert (k3.digest, k3.email_key, k3.active) == ("d1", person(3)["email"], False)
+    assert (records["k4"].digest, records["k4"].email_key, records["k4"].active) == ("d0", person(4)["email"], True)
     assert k3.data == {"userid": "u3", "status": 2} and k3.person_id == ids[person(3)["email"]]
     assert len(everything) == 9 and everything[0].source == "ad"
 
@@ -148,8 +125,7 @@ def test_cursors_take_effect_only_with_the_transaction(engine: Engine) -> None:
     except RuntimeError:
         pass
     with engine.connect() as conn:
-        assert bulk.load_cursor(conn, "cucm") == {"queueId": 7, "next": 100}
-        assert bulk.load_cursor(conn, "ad") is None
+        assert bulk.load_cursors(conn) == {"cucm": {"queueId": 7, "next": 100}}
     with begin_write(engine) as conn:
         bulk.save_cursor(conn, "ad", {"cookie": "AAEC"}, "r3")
     with engine.connect() as conn:
