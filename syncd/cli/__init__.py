@@ -1,1 +1,2 @@
-"""The `syncd` command: parser, the command handlers, and how their results are printed."""
+"""The `syncd` command: parser, the command handlers (commands/), the text form of their results (text.py) and how
+they are printed (output.py)."""

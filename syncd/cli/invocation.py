@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from syncd.logging import configure_logging
 from syncd.runtime import Runtime
-from syncd.settings.config import Config, load_config
+from syncd.settings import Config, load_config
 
 OpenRuntime = Callable[[Config], Runtime]
 

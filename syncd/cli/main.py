@@ -9,7 +9,7 @@ from syncd import errors
 from syncd.cli.invocation import Invocation, OpenRuntime
 from syncd.cli.output import fail
 from syncd.cli.parser import build_parser
-from syncd.settings.config import ConfigError
+from syncd.settings import ConfigError
 from syncd.store.db import DatabaseUnavailable, DiskFull
 from syncd.store.locks import LockHeld
 

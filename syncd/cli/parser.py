@@ -114,6 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
     j.add_argument("--since", type=parse_time, metavar="T")
     j.add_argument("--limit", type=_positive, default=None)
 
+    sub.add_parser("conflicts", help="standing conflicts with their records").set_defaults(func=people.conflicts)
+
     c = sub.add_parser("config", help="configuration tools").add_subparsers(dest="config_cmd", metavar="CMD",
                                                                            parser_class=_Parser)
     c.required = True

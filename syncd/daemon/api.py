@@ -4,17 +4,21 @@ Read endpoints are open (the API binds to 127.0.0.1 by default); mutating ones n
 TOKEN`` with the token from the configuration. A token in the query string is refused (query strings end up
 in logs and proxies); no request line or header is logged by this app, and uvicorn's access log is off.
 Every database call runs in a worker thread; each write is one transaction (admin.py), so several nodes on one
-PostgreSQL database grant consistently.
+PostgreSQL database grant consistently. Every read route answers with a ``syncd.views`` function's data: the
+same JSON as the matching CLI command's ``--json``.
 """
 
 from __future__ import annotations
 
 import hmac
 import json
+import threading
+import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+import uvicorn
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -22,19 +26,21 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from syncd import errors
-from syncd.daemon.metrics import Metrics, health
+from syncd.daemon.health import health
+from syncd.daemon.metrics import Metrics
 from syncd.licensing import admin
 from syncd.logging import get_logger
 from syncd.runtime import Runtime
 from syncd.store.db import DatabaseUnavailable, DiskFull
 from syncd.store.locks import LockHeld
-from syncd.views import reports
+from syncd.views import explain, licenses, people, runs
 
 log = get_logger("syncd.api")
 
 MAX_ID = 200            # meeting ids and e-mail addresses longer than this are refused
 MAX_BODY = 64 * 1024    # request bodies are tiny JSON objects; a larger one is refused unread
 QUERY_TOKENS = ("token", "access_token", "api_token", "bearer")
+START_TIMEOUT = 30.0    # seconds for uvicorn to listen
 
 
 class Service(Protocol):
@@ -115,94 +121,150 @@ def _required_text(body: dict[str, Any], key: str) -> str:
     return value
 
 
+def _path_id(request: Request, name: str, what: str) -> str:
+    value: str = request.path_params[name]
+    if len(value) > MAX_ID:
+        raise BadRequest(f"{what} longer than {MAX_ID} characters")
+    return value
+
+
 Handler = Callable[[Request], Awaitable[Response]]
+
+
+def _service(request: Request) -> Service:
+    service: Service = request.app.state.service
+    return service
+
+
+def _guarded(fn: Handler, mutating: bool = False) -> Handler:
+    """``fn`` behind the bearer token (``mutating``) and with the errors every route answers the same way."""
+    async def endpoint(request: Request) -> Response:
+        if mutating:
+            denied = _authorized(request, _service(request).api_token)
+            if denied is not None:
+                log.warning("api request refused: not authorized", method=request.method, path=request.url.path)
+                return denied
+        try:
+            return await fn(request)
+        except BadRequest as e:
+            return _error(400, "bad_request", str(e))
+        except errors.UnknownPerson as e:
+            return _error(404, "unknown_person", str(e))
+        except errors.UserError as e:
+            return _error(400, "bad_request", str(e))
+        except LockHeld as e:
+            return _error(409, "locked", str(e))
+        except (DatabaseUnavailable, DiskFull) as e:
+            log.error("api request failed: database", path=request.url.path, error=str(e))
+            return _error(503, "database_unavailable", str(e))
+    return endpoint
+
+
+async def _healthz(request: Request) -> Response:
+    ok, body = await run_in_threadpool(health, _service(request).api_runtime)
+    return JSONResponse(body, status_code=200 if ok else 503)
+
+
+async def _metrics(request: Request) -> Response:
+    data = await run_in_threadpool(_service(request).metrics.render)
+    return Response(data, media_type="text/plain; version=0.0.4; charset=utf-8")
+
+
+async def _license_report(request: Request) -> Response:
+    rt = _service(request).api_runtime
+    return JSONResponse(await run_in_threadpool(licenses.license_report, rt, datetime.now(UTC)))
+
+
+async def _person(request: Request) -> Response:
+    email = _path_id(request, "email", "e-mail address")
+    return JSONResponse(await run_in_threadpool(people.user_show, _service(request).api_runtime, email))
+
+
+async def _explain(request: Request) -> Response:
+    email = _path_id(request, "email", "e-mail address")
+    rt = _service(request).api_runtime
+    return JSONResponse(await run_in_threadpool(explain.explain, rt, email, datetime.now(UTC)))
+
+
+async def _last_runs(request: Request) -> Response:
+    return JSONResponse(await run_in_threadpool(runs.last_runs, _service(request).api_runtime))
+
+
+async def _run_report(request: Request) -> Response:
+    run_id = _path_id(request, "run_id", "run id")
+    try:
+        return JSONResponse(await run_in_threadpool(runs.run_report, _service(request).api_runtime, run_id))
+    except runs.UnknownRun as e:
+        return _error(404, "unknown_run", str(e))
+
+
+async def _meeting_start(request: Request) -> Response:
+    body = await _json_body(request, {"host", "meeting_id"})
+    host = _required_text(body, "host")
+    mid = _optional_text(body, "meeting_id")
+    try:
+        outcome = await run_in_threadpool(admin.start_meeting, _service(request).api_runtime, host, mid)
+    except admin.MeetingIdUsed as e:
+        return _error(409, "meeting_id_in_use", str(e), meeting_id=e.meeting_id, granted=False,
+                      reason="meeting_id_in_use")
+    return JSONResponse(outcome.to_dict(), status_code=201 if outcome.ok else 409)
+
+
+async def _meeting_end(request: Request) -> Response:
+    mid = _path_id(request, "meeting_id", "meeting id")
+    try:
+        outcome = await run_in_threadpool(admin.end_meeting, _service(request).api_runtime, mid)
+    except errors.UnknownPerson:
+        raise
+    except errors.UserError as e:       # no open meeting with that id
+        return _error(404, "unknown_meeting", str(e))
+    return JSONResponse(outcome.to_dict(), status_code=200 if outcome.ok else 409)
+
+
+async def _sync(request: Request) -> Response:
+    body = await _json_body(request, {"full", "sources"})
+    full = body.get("full", False)
+    sources = body.get("sources")
+    if not isinstance(full, bool):
+        raise BadRequest("'full' must be true or false")
+    if sources is not None and (not isinstance(sources, list) or not all(isinstance(s, str) for s in sources)):
+        raise BadRequest("'sources' must be a list of source names")
+    return JSONResponse(await run_in_threadpool(_service(request).sync_now, full, sources or None))
 
 
 def create_app(service: Service) -> Starlette:
     """The Starlette application for ``service``."""
-
-    def guarded(fn: Handler, mutating: bool = False) -> Handler:
-        async def endpoint(request: Request) -> Response:
-            if mutating:
-                denied = _authorized(request, service.api_token)
-                if denied is not None:
-                    log.warning("api request refused: not authorized", method=request.method,
-                                path=request.url.path)
-                    return denied
-            try:
-                return await fn(request)
-            except BadRequest as e:
-                return _error(400, "bad_request", str(e))
-            except errors.UnknownPerson as e:
-                return _error(404, "unknown_person", str(e))
-            except errors.UserError as e:
-                return _error(400, "bad_request", str(e))
-            except LockHeld as e:
-                return _error(409, "locked", str(e))
-            except (DatabaseUnavailable, DiskFull) as e:
-                log.error("api request failed: database", path=request.url.path, error=str(e))
-                return _error(503, "database_unavailable", str(e))
-        return endpoint
-
-    async def healthz(request: Request) -> Response:
-        ok, body = await run_in_threadpool(health, service.api_runtime)
-        return JSONResponse(body, status_code=200 if ok else 503)
-
-    async def metrics(request: Request) -> Response:
-        data = await run_in_threadpool(service.metrics.render)
-        return Response(data, media_type="text/plain; version=0.0.4; charset=utf-8")
-
-    async def licenses(request: Request) -> Response:
-        obj = await run_in_threadpool(reports.license_report, service.api_runtime, datetime.now(UTC))
-        return JSONResponse(obj)
-
-    async def person(request: Request) -> Response:
-        email = request.path_params["email"]
-        if len(email) > MAX_ID:
-            raise BadRequest(f"e-mail address longer than {MAX_ID} characters")
-        return JSONResponse(await run_in_threadpool(reports.user_show, service.api_runtime, email))
-
-    async def meeting_start(request: Request) -> Response:
-        body = await _json_body(request, {"host", "meeting_id"})
-        host = _required_text(body, "host")
-        mid = _optional_text(body, "meeting_id")
-        try:
-            outcome = await run_in_threadpool(admin.start_meeting, service.api_runtime, host, mid)
-        except admin.MeetingIdUsed as e:
-            return _error(409, "meeting_id_in_use", str(e), meeting_id=e.meeting_id, granted=False,
-                          reason="meeting_id_in_use")
-        return JSONResponse(outcome.to_dict(), status_code=201 if outcome.ok else 409)
-
-    async def meeting_end(request: Request) -> Response:
-        mid = request.path_params["meeting_id"]
-        if len(mid) > MAX_ID:
-            raise BadRequest(f"meeting id longer than {MAX_ID} characters")
-        try:
-            outcome = await run_in_threadpool(admin.end_meeting, service.api_runtime, mid)
-        except errors.UnknownPerson:
-            raise
-        except errors.UserError as e:       # no open meeting with that id
-            return _error(404, "unknown_meeting", str(e))
-        return JSONResponse(outcome.to_dict(), status_code=200 if outcome.ok else 409)
-
-    async def sync(request: Request) -> Response:
-        body = await _json_body(request, {"full", "sources"})
-        full = body.get("full", False)
-        sources = body.get("sources")
-        if not isinstance(full, bool):
-            raise BadRequest("'full' must be true or false")
-        if sources is not None and (not isinstance(sources, list) or not all(isinstance(s, str) for s in sources)):
-            raise BadRequest("'sources' must be a list of source names")
-        report = await run_in_threadpool(service.sync_now, full, sources or None)
-        return JSONResponse(report)
-
     routes = [
-        Route("/healthz", guarded(healthz), methods=["GET"]),
-        Route("/metrics", guarded(metrics), methods=["GET"]),
-        Route("/api/v1/licenses", guarded(licenses), methods=["GET"]),
-        Route("/api/v1/people/{email}", guarded(person), methods=["GET"]),
-        Route("/api/v1/meetings", guarded(meeting_start, mutating=True), methods=["POST"]),
-        Route("/api/v1/meetings/{meeting_id}", guarded(meeting_end, mutating=True), methods=["DELETE"]),
-        Route("/api/v1/sync", guarded(sync, mutating=True), methods=["POST"]),
+        Route("/healthz", _guarded(_healthz), methods=["GET"]),
+        Route("/metrics", _guarded(_metrics), methods=["GET"]),
+        Route("/api/v1/licenses", _guarded(_license_report), methods=["GET"]),
+        Route("/api/v1/people/{email}", _guarded(_person), methods=["GET"]),
+        Route("/api/v1/explain/{email}", _guarded(_explain), methods=["GET"]),
+        Route("/api/v1/runs", _guarded(_last_runs), methods=["GET"]),
+        Route("/api/v1/runs/{run_id}", _guarded(_run_report), methods=["GET"]),
+        Route("/api/v1/meetings", _guarded(_meeting_start, mutating=True), methods=["POST"]),
+        Route("/api/v1/meetings/{meeting_id}", _guarded(_meeting_end, mutating=True), methods=["DELETE"]),
+        Route("/api/v1/sync", _guarded(_sync, mutating=True), methods=["POST"]),
     ]
-    return Starlette(routes=routes)
+    app = Starlette(routes=routes)
+    app.state.service = service
+    return app
+
+
+def start_server(app: Starlette, host: str, port: int, listen: str) -> tuple[uvicorn.Server, threading.Thread, str]:
+    """Serve ``app`` with uvicorn on its own thread; once listening: the server, its thread and the address it
+    listens on (port 0 picks a free port). A configuration error (78) when it cannot listen."""
+    cfg = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False, lifespan="off",
+                         timeout_graceful_shutdown=2, server_header=False)
+    server = uvicorn.Server(cfg)
+    thread = threading.Thread(target=server.run, name="api", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + START_TIMEOUT
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise errors.UserError(f"the HTTP API could not listen on {listen} (see the log)", errors.CONFIG)
+        time.sleep(0.05)
+    bound_host, bound_port = server.servers[0].sockets[0].getsockname()[:2]
+    log.info("api listening", host=bound_host, port=bound_port)
+    address = f"[{bound_host}]:{bound_port}" if ":" in bound_host else f"{bound_host}:{bound_port}"
+    return server, thread, address

@@ -1,9 +1,8 @@
-"""`syncd run`: the scheduler (APScheduler 3, a BackgroundScheduler) and the HTTP API (uvicorn) in one process.
+"""`syncd run`: the scheduler (schedule.py), the leader lock (leader.py) and the HTTP API (api.py, uvicorn) in one
+process.
 
-Locks (DESIGN.md section 11): the *leader lock* is held by the daemon that runs the schedule; every daemon
-retries it on each leader tick, so when the leader dies another takes over within one tick. The *run lock* is
-taken by ``run_sync`` itself, so a `syncd sync` from a shell or the timer still works beside an idle daemon, and
-a scheduled run that finds it held is skipped (logged), not failed.
+The *run lock* is taken by ``run_sync`` itself, so a `syncd sync` from a shell or the timer still works beside an
+idle daemon, and a scheduled run that finds it held is skipped (logged), not failed.
 
 systemd (notify.py): READY=1 once the database, the API and the scheduler are up; STATUS= with the last run;
 WATCHDOG=1 at half of ``$WATCHDOG_USEC`` from the main loop while the scheduler runs; STOPPING=1 on SIGTERM.
@@ -14,50 +13,37 @@ SIGHUP reloads the configuration; an invalid one is logged and the running one k
 
 from __future__ import annotations
 
-import logging
 import os
 import signal
 import sys
 import threading
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from types import FrameType
 from typing import Any
 
 import uvicorn
-from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.triggers.interval import IntervalTrigger
 
 from syncd import errors
-from syncd.daemon.api import create_app
+from syncd.daemon import schedule
+from syncd.daemon.api import create_app, start_server
+from syncd.daemon.leader import Leadership
 from syncd.daemon.metrics import Metrics
 from syncd.daemon.notify import Notifier, watchdog_interval
 from syncd.licensing import admin
 from syncd.logging import configure_logging, get_logger, unbind_run
 from syncd.runtime import Runtime
-from syncd.settings.config import Config, ConfigError, load_config
-from syncd.store.locks import LockHeld, leader_lock
+from syncd.settings import Config, ConfigError, load_config
+from syncd.store.locks import LockHeld
+from syncd.views.status import SCHEDULER_ACTOR
 
 log = get_logger("syncd.daemon")
 
-SCHEDULER_ACTOR = "scheduler"
 API_ACTOR = "api"
-LEADER_TICK = timedelta(seconds=5)   # how often a follower retries the leader lock (and the leader checks it)
 STOP_BUDGET = 9.0                    # seconds from SIGTERM to exit (systemd's default stop timeout is 90 s)
-API_START_TIMEOUT = 30.0
 # A sync runs in this process: its thread, busy in Python, hands the GIL to a waiting API thread only every switch
 # interval (5 ms by default), and a request waits for it at each of its many lock waits and I/O returns.
 SWITCH_INTERVAL = 0.001
-
-
-def _seconds(d: timedelta) -> float:
-    return d.total_seconds()
-
-
-def _quiet_scheduler_log() -> None:
-    """APScheduler logs two INFO lines per job run (the leader tick runs every few seconds): keep them for DEBUG."""
-    if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
-        logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
 class Daemon:
@@ -68,17 +54,14 @@ class Daemon:
         self._api_rt = self.rt.for_actor(API_ACTOR)
         self._token = config.api_token()
         self.metrics = Metrics(lambda: self._api_rt)
-        self.leader = leader_lock(self.rt.engine)
-        self._leader_guard = threading.Lock()      # the lock's PostgreSQL connection serves one thread at a time
+        self.leader = Leadership(self.rt.engine, on_taken=lambda: self.notifier.status(self._status()))
         self._stop = threading.Event()
         self._reload = threading.Event()
         self._busy = 0
         self._busy_lock = threading.Lock()
         self._last_run = "no run yet"
         self._api_address = ""
-        self.scheduler = BackgroundScheduler(timezone=UTC, job_defaults={
-            "coalesce": True, "max_instances": 1,
-            "misfire_grace_time": int(_seconds(config.schedule.misfire_grace)) or 1})
+        self.scheduler = schedule.new_scheduler(config)
         self._server: uvicorn.Server | None = None
         self._server_thread: threading.Thread | None = None
 
@@ -123,37 +106,18 @@ class Daemon:
         self._last_run = f"last run {datetime.now(UTC).isoformat(timespec='seconds')}: {kind} {result} ({actor})"
         self.notifier.status(self._status())
 
-    def leading(self) -> bool:
-        """Whether this daemon holds the leader lock now (PostgreSQL: its session is alive)."""
-        with self._leader_guard:
-            return self.leader.is_held()
-
     def _status(self) -> str:
         try:
-            role = "leader" if self.leading() else "standby"
+            role = "leader" if self.leader.leading() else "standby"
         except Exception:
             role = "leader lock unknown"
         return f"{role}; API on http://{self._api_address}; {self._last_run}"
-
-    def leader_tick(self) -> None:
-        """Take the leader lock when it is free; notice when a held one was lost (PostgreSQL session gone)."""
-        try:
-            with self._leader_guard:
-                if self.leader.is_held():
-                    return
-                self.leader.release()           # a lost session: drop the dead connection before retrying
-                taken = self.leader.try_acquire()
-            if taken:
-                log.info("leader lock taken: this daemon runs the schedule")
-                self.notifier.status(self._status())
-        except Exception as e:  # a database hiccup must not kill the tick; retried next tick
-            log.warning("leader lock check failed", error=str(e))
 
     def _job(self, kind: str) -> None:
         if self._stop.is_set():
             return
         try:
-            if not self.leading():
+            if not self.leader.leading():
                 log.debug("scheduled job skipped: not the leader", job=kind)
                 return
         except Exception as e:
@@ -182,51 +146,14 @@ class Daemon:
             unbind_run()
 
     def schedule_jobs(self, config: Config, first: bool) -> None:
-        s = config.schedule
-        jitter = int(_seconds(s.jitter)) or None
-        full = s.full_trigger()
-        full.jitter = jitter
-        triggers = {
-            "incremental": IntervalTrigger(seconds=_seconds(s.incremental_every), jitter=jitter, timezone=UTC),
-            "full": full,
-            "sweep": IntervalTrigger(seconds=_seconds(s.sweep_every), jitter=jitter, timezone=UTC),
-        }
-        grace = int(_seconds(s.misfire_grace)) or 1
-        for job_id, trigger in triggers.items():
-            if first:
-                extra: dict[str, Any] = {"next_run_time": datetime.now(UTC)} if job_id == "incremental" else {}
-                self.scheduler.add_job(self._job, trigger, args=[job_id], id=job_id, name=job_id,
-                                       misfire_grace_time=grace, **extra)
-            else:
-                self.scheduler.modify_job(job_id, misfire_grace_time=grace)
-                self.scheduler.reschedule_job(job_id, trigger=trigger)
-        if first:
-            self.scheduler.add_job(self.leader_tick, IntervalTrigger(seconds=_seconds(LEADER_TICK), timezone=UTC),
-                                   id="leader", name="leader", misfire_grace_time=None)
-
-    def next_runs(self) -> list[dict[str, Any]]:
-        return [{"job": j.id, "next_run": j.next_run_time.isoformat() if j.next_run_time else None}
-                for j in self.scheduler.get_jobs() if j.id != "leader"]
+        schedule.schedule_jobs(self.scheduler, config, self._job, self.leader.tick, first)
 
     # -- the API server ------------------------------------------------------------------------------------
 
     def _start_api(self) -> None:
         api = self.config.api
-        cfg = uvicorn.Config(create_app(self), host=api.host, port=api.port, log_config=None, access_log=False,
-                             lifespan="off", timeout_graceful_shutdown=2, server_header=False)
-        server = uvicorn.Server(cfg)
-        thread = threading.Thread(target=server.run, name="api", daemon=True)
-        thread.start()
-        deadline = time.monotonic() + API_START_TIMEOUT
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                raise errors.UserError(f"the HTTP API could not listen on {api.listen} (see the log)",
-                                       errors.CONFIG)
-            time.sleep(0.05)
-        host, port = server.servers[0].sockets[0].getsockname()[:2]
-        self._api_address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-        self._server, self._server_thread = server, thread
-        log.info("api listening", host=host, port=port)
+        self._server, self._server_thread, self._api_address = start_server(create_app(self), api.host, api.port,
+                                                                            api.listen)
 
     # -- reload --------------------------------------------------------------------------------------------
 
@@ -247,13 +174,13 @@ class Daemon:
         if config.api.listen != self.config.api.listen:
             log.warning("api.listen changed: takes effect at the next restart")
         configure_logging(config.logging.level, config.logging.format)
-        _quiet_scheduler_log()
+        schedule.quiet_scheduler_log()
         self.rt = self.rt.reconfigured(config)
         self._api_rt = self.rt.for_actor(API_ACTOR)
         self._token = token
         self.config = config
         self.schedule_jobs(config, first=False)
-        log.info("configuration reloaded", path=config.path, next_runs=self.next_runs())
+        log.info("configuration reloaded", path=config.path, next_runs=schedule.next_runs(self.scheduler))
         self.notifier.ready(self._status())
         return True
 
@@ -269,13 +196,13 @@ class Daemon:
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(sig, self._on_signal)
         sys.setswitchinterval(SWITCH_INTERVAL)
-        _quiet_scheduler_log()
+        schedule.quiet_scheduler_log()
         self.rt.engine          # noqa: B018 - connects and upgrades the schema; fails early (exit 74)
         self._start_api()
-        self.leader_tick()
+        self.leader.tick()
         self.schedule_jobs(self.config, first=True)
         self.scheduler.start()
-        log.info("daemon ready", leader=self.leading(), next_runs=self.next_runs())
+        log.info("daemon ready", leader=self.leader.leading(), next_runs=schedule.next_runs(self.scheduler))
         self.notifier.ready(self._status())
 
         wd = watchdog_interval()
@@ -286,7 +213,7 @@ class Daemon:
                 self.reload()
             if wd is not None and time.monotonic() >= next_ping and self.scheduler.running:
                 self.notifier.watchdog()
-                next_ping = time.monotonic() + _seconds(wd)
+                next_ping = time.monotonic() + wd.total_seconds()
             self._stop.wait(0.25)
         return self._shutdown()
 
@@ -303,8 +230,7 @@ class Daemon:
             self._server_thread.join(timeout=max(0.1, deadline - 1.0 - time.monotonic()))
         abandoned = self._busy_now()
         try:
-            with self._leader_guard:
-                self.leader.release()
+            self.leader.release()
         except Exception as e:  # exiting anyway; the server drops the lock with the session
             log.warning("leader lock release failed", error=str(e))
         if abandoned:

@@ -20,8 +20,8 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from syncd.app import App
-from syncd.licensing.ledger import verify
-from syncd.settings.config import load_config
+from syncd.licensing.replay import verify
+from syncd.settings import load_config
 from syncd.store import tables
 from tests import secretscan
 from tests.pgfixture import PG_DATABASE, PG_HOST, PG_PORT, _conninfo

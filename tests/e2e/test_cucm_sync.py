@@ -46,6 +46,9 @@ def test_cucm_sync_end_to_end(tmp_path: Path, db_url: str, sim: Simulator):
     people = {p["email"]: p for p in site.json("users", "list")}
     expected = {u.mailid.casefold() for u in sim.population if u.mailid}
     assert len(people) == len(expected) - out["changes"]["conflicts"]
+    conflicts = site.json("conflicts")
+    assert len(conflicts) == out["changes"]["conflicts"] > 0
+    assert all(len(c["sources"]["cucm"]) >= 2 and c["email"] not in people for c in conflicts)
     remote = _active_with_mail(sim, ldap=True, n=3)
     local = _active_with_mail(sim, ldap=False, n=2)
     assert people[remote[0].mailid.casefold()]["management"] == "remote"

@@ -17,11 +17,14 @@ from typing import Any
 
 from connectors.axlsim import Simulator
 from syncd.cli.invocation import Invocation
+from syncd.cli.text import explain_text, license_report_text, sync_text
 from syncd.licensing import admin
 from syncd.logging import configure_logging
-from syncd.settings.config import load_config
+from syncd.settings import load_config
 from syncd.sync.pipeline import run_sync
-from syncd.views import reports
+from syncd.views.explain import explain
+from syncd.views.licenses import license_report
+from syncd.views.people import users_list
 
 PURCHASED = 25
 
@@ -77,13 +80,13 @@ def run_demo(inv: Invocation, directory: str | None, users: int, json_out: bool 
 
         full = run_sync(rt, full=True)
         out.section(f"full sync (executeSQLQuery on enduser, paged) in {full.seconds:.2f} s",
-                    [line for line in reports.sync_text(full) if not line.startswith(("create ", "... and "))],
+                    [line for line in sync_text(full) if not line.startswith(("create ", "... and "))],
                     "full_sync", full.to_dict())
         if full.exit_code != 0:
             return full.exit_code
 
         bought = admin.purchase(rt, PURCHASED)
-        active = [p["email"] for p in reports.users_list(rt, state="active")]
+        active = [p["email"] for p in users_list(rt, state="active")]
         hosts = active[: PURCHASED - 5]
         for n, email in enumerate(hosts):
             admin.start_meeting(rt, email, f"demo-{n}")
@@ -91,15 +94,15 @@ def run_demo(inv: Invocation, directory: str | None, users: int, json_out: bool 
 
         asker = active[PURCHASED + 10]
         question = "an active user without a license hosts now: Permanent or Grace?"
-        e = reports.explain(rt, asker, datetime.now(UTC))
-        out.section(f"explain {asker} ({question})", reports.explain_text(e)[:4], "explain", e)
+        e = explain(rt, asker, datetime.now(UTC))
+        out.section(f"explain {asker} ({question})", explain_text(e)[:4], "explain", e)
 
         more = active[PURCHASED - 5: PURCHASED + 2]
         extra = [admin.start_meeting(rt, email, f"demo-x{n}") for n, email in enumerate(more)]
         out.section("seven more hosts: the pool runs out",
                     [f"{email}: {o.lines()[0]}" for email, o in zip(more, extra, strict=True)])
-        e2 = reports.explain(rt, asker, datetime.now(UTC))
-        out.section(f"explain {asker} again, now that no Permanent is free", reports.explain_text(e2)[2:4],
+        e2 = explain(rt, asker, datetime.now(UTC))
+        out.section(f"explain {asker} again, now that no Permanent is free", explain_text(e2)[2:4],
                     "explain_after", e2)
 
         leaver = hosts[0]
@@ -107,10 +110,10 @@ def run_demo(inv: Invocation, directory: str | None, users: int, json_out: bool 
         sim.set_status(userid, 2)
         inc = run_sync(rt)
         out.section(f"{userid} turns inactive in CUCM; incremental sync (listChange)",
-                    reports.sync_text(inc), "incremental_sync", inc.to_dict())
+                    sync_text(inc), "incremental_sync", inc.to_dict())
 
-        report = reports.license_report(rt, datetime.now(UTC))
-        out.section("license report", reports.license_report_text(report)[1:], "licenses", report)
+        report = license_report(rt, datetime.now(UTC))
+        out.section("license report", license_report_text(report)[1:], "licenses", report)
     out.section("files", [f"{root}: syncd.toml, syncd.db, cucm.secret, cucm-ca.pem",
                           f"try: syncd --config {config_path} licenses report",
                           f"     syncd --config {config_path} journal --person {leaver}"])

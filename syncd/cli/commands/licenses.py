@@ -7,13 +7,14 @@ from datetime import UTC, datetime
 from syncd import errors
 from syncd.cli.invocation import Invocation
 from syncd.cli.output import out
+from syncd.cli.text import license_report_text
 from syncd.licensing import admin
-from syncd.views import reports
+from syncd.views.licenses import license_report
 
 
 def report(inv: Invocation) -> int:
-    obj = reports.license_report(inv.runtime(), inv.args.at or datetime.now(UTC))
-    out(inv.args, obj, reports.license_report_text(obj))
+    obj = license_report(inv.runtime(), inv.args.at or datetime.now(UTC))
+    out(inv.args, obj, license_report_text(obj))
     return errors.OK
 
 

@@ -7,7 +7,8 @@ import sys
 from syncd import errors
 from syncd.cli.invocation import Invocation
 from syncd.cli.output import out
-from syncd.views import reports
+from syncd.cli.text import status_text, sync_text
+from syncd.views.status import status as status_view
 
 
 def sync(inv: Invocation) -> int:
@@ -20,7 +21,7 @@ def sync(inv: Invocation) -> int:
     mode = "check" if args.check else "dry-run" if args.dry_run else "apply"
     report = run_sync(rt, mode=mode, full=args.full, sources=args.source,
                       allow_mass_deactivation=args.allow_mass_deactivation)
-    out(args, report.to_dict(), reports.sync_text(report))
+    out(args, report.to_dict(), sync_text(report))
     if report.refusal is not None:
         sys.stderr.write(f"syncd: {report.refusal.message}\n")
     for name in report.failed_sources:
@@ -30,6 +31,6 @@ def sync(inv: Invocation) -> int:
 
 
 def status(inv: Invocation) -> int:
-    obj = reports.status(inv.runtime())
-    out(inv.args, obj, reports.status_text(obj))
+    obj = status_view(inv.runtime())
+    out(inv.args, obj, status_text(obj))
     return errors.OK

@@ -8,7 +8,7 @@ from syncd import errors
 from syncd.cli.invocation import Invocation
 from syncd.cli.output import out
 from syncd.logging import configure_logging
-from syncd.settings.config import example_text
+from syncd.settings import example_text
 
 
 def config_check(inv: Invocation) -> int:
@@ -35,7 +35,7 @@ def db_upgrade(inv: Invocation) -> int:
 
 
 def db_verify(inv: Invocation) -> int:
-    from syncd.licensing.ledger import verify
+    from syncd.licensing.replay import verify
 
     rt = inv.runtime()
     with rt.engine.connect() as conn:
@@ -54,7 +54,8 @@ def simulate_cucm(inv: Invocation) -> int:
 
 def run(inv: Invocation) -> int:
     """The daemon: logs at the configured level (-v raises it to DEBUG); secrets are checked up front (78)."""
-    from syncd.daemon.service import SCHEDULER_ACTOR, run_daemon
+    from syncd.daemon.service import run_daemon
+    from syncd.views.status import SCHEDULER_ACTOR
 
     a = inv.args
     config = inv.config()

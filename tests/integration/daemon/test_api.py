@@ -96,6 +96,17 @@ def test_meetings_over_http(db_url: str, start_daemon: Callable[..., Daemon]):
         sync = api.post("/api/v1/sync", json={"full": False})
         assert sync.status_code == 200 and sync.json()["result"] in ("no_changes", "applied")
         assert api.post("/api/v1/sync", json={"full": "yes"}).status_code == 400
+        # the read routes answer with the views the CLI's --json prints
+        run = api.get(f"/api/v1/runs/{sync.json()['run_id']}").json()
+        assert {k: run[k] for k in ("run_id", "result", "sources", "changes")} == {
+            k: sync.json()[k] for k in ("run_id", "result", "sources", "changes")}
+        unknown = api.get("/api/v1/runs/no-such-run")
+        assert unknown.status_code == 404 and unknown.json()["error"] == "unknown_run"
+        assert api.get("/api/v1/runs").json() == d.json("status")["runs"]
+        explained, shown = api.get(f"/api/v1/explain/{who}").json(), d.json("explain", who)
+        assert {k: explained[k] for k in ("email", "license", "if_hosting", "sources")} == {
+            k: shown[k] for k in ("email", "license", "if_hosting", "sources")}
+        assert api.get("/api/v1/explain/nobody@nowhere.example").status_code == 404
     journal = d.json("journal", "--person", who)
     assert any(r["actor"] == "api" for r in journal)
     d.run("db", "verify")

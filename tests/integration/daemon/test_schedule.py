@@ -14,7 +14,7 @@ from connectors.axlsim import Simulator
 from syncd.app import App
 from syncd.daemon.notify import Notifier
 from syncd.daemon.service import Daemon
-from syncd.settings.config import load_config
+from syncd.settings import load_config
 from syncd.store import tables
 from tests.integration.daemon.harness import wait_for
 
@@ -83,7 +83,7 @@ def test_scheduled_incremental_then_full_sync_run_as_the_scheduler(tmp_path: Pat
         path.chmod(0o600)
         d = Daemon(App(load_config(str(path)), "scheduler"), Notifier(""))
         d.schedule_jobs(d.config, first=True)
-        d.leader_tick()
+        d.leader.tick()
         d.scheduler.start()
         try:
             def runs() -> list:

@@ -1,0 +1,124 @@
+"""The text form of each read command's result: lines rendered from the views' JSON-ready data (the same data
+``--json`` prints), and from the sync report."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from syncd.sync.pipeline import SyncReport
+
+APPLY_SHOWN = 50    # changes listed after an apply; a dry run lists them all
+CONFLICTS_SHOWN = 5
+
+
+def _source_line(s: dict[str, Any]) -> str:
+    state = "complete" if s["complete"] else f"INCOMPLETE ({s['error']})"
+    return (f"source {s['name']} ({s['type']}, {'full' if s['full'] else 'incremental'}): "
+            f"{s['records']} records, {state}" + "".join(f"; {n}" for n in s["notes"]))
+
+
+def _totals_line(result: str, c: dict[str, Any], lic: dict[str, Any]) -> str:
+    if not c:
+        return result
+    return (f"{result}: {c['created']} created, {c['activated']} activated, {c['deactivated']} "
+            f"deactivated, {c['updated']} updated, {c['skipped_no_email']} skipped without e-mail, "
+            f"{c['conflicts']} conflicts; licenses {lic['released']} released, {lic['remarked']} "
+            f"re-marked, {lic['promoted']} promoted")
+
+
+def sync_text(r: SyncReport) -> list[str]:
+    d = r.to_dict()
+    lines = [_source_line(s) for s in d["sources"]]
+    total = len(r.plan.changes) if r.plan else 0
+    if r.mode == "apply" and total > APPLY_SHOWN:
+        lines += [*r.sentences(APPLY_SHOWN), f"... and {total - APPLY_SHOWN} more (syncd journal lists them)"]
+    else:
+        lines += r.sentences()
+    lines.append(_totals_line(r.result, d["changes"], d["licenses"]))
+    conflicts = d["conflicts"]
+    lines += [f"conflict (left unchanged): {x}" for x in conflicts[:CONFLICTS_SHOWN]]
+    if len(conflicts) > CONFLICTS_SHOWN:
+        lines.append(f"... and {len(conflicts) - CONFLICTS_SHOWN} more conflicts (--json lists them)")
+    lines += [f"warning: {w}" for w in d["warnings"]]
+    if d["ad_only"]:
+        lines.append(f"{d['ad_only']} AD accounts match no CUCM user (counted, not created)")
+    return lines
+
+
+def user_line(p: dict[str, Any]) -> str:
+    lic = p["license"]
+    held = f"{lic['kind']} ({lic['state']}, {lic['management']})" if lic else "no license"
+    state = "active" if p["active"] else f"inactive: {p['inactive_reason']}"
+    return f"{p['email']}  {state}; managed {p['management']}; {held}"
+
+
+def _record_lines(sources: dict[str, Any]) -> list[str]:
+    lines = []
+    for name, rec in sources.items():
+        for r in rec if isinstance(rec, list) else [rec]:
+            fields = ", ".join(f"{k}={v}" for k, v in r.items() if k not in ("seen_at",) and v is not None)
+            lines.append(f"  {name}: {fields}")
+    return lines
+
+
+def user_text(p: dict[str, Any]) -> list[str]:
+    return [user_line(p), *_record_lines(p.get("sources", {}))]
+
+
+def conflicts_text(conflicts: list[dict[str, Any]]) -> list[str]:
+    if not conflicts:
+        return ["no conflicts"]
+    lines = []
+    for c in conflicts:
+        lines += [f"{c['email']}: in conflict (left unchanged until one record keeps the address)",
+                  *_record_lines(c["sources"])]
+    return lines
+
+
+def explain_text(e: dict[str, Any]) -> list[str]:
+    h = e["if_hosting"]
+    lic = e["license"]
+    lines = [
+        f"{e['email']}: {'active' if e['active'] else 'inactive'}, managed {e['management']}",
+        "license: " + (f"{lic['kind']} ({lic['state']}, {lic['management']}, assigned {lic['assigned_at']}"
+                       + (f", expires {lic['expires_at']})" if lic["expires_at"] else ")") if lic else "none"),
+        f"if hosting at {e['at']}: " + ("GRANTED" if h["granted"] else f"REFUSED ({h['reason']})")
+        + (f" on a {h['license_kind']} license" if h["license_kind"] else "") + f" [{h['rule']}]",
+        f"  {h['message']}",
+    ]
+    return lines + [f"  - {f}" for f in e["facts"]]
+
+
+def license_report_text(r: dict[str, Any]) -> list[str]:
+    u, m = r["in_use"], r["by_management"]
+    lines = [
+        f"licenses at {r['at']} (CWMS {r['cwms_version']})",
+        f"  Permanent: {r['installed_permanent']} installed, {u['permanent']} in use, {r['free_permanent']} free",
+        f"  Grace: {u['grace']} in use of a limit of {r['grace_limit']}",
+        f"  Demonstration: {u['demonstration']} in use, {r['demonstration_free']} free of {r['demonstration_total']}",
+        f"  Trial: {u['trial']} in use; trial window {'open' if r['trial_open'] else 'closed'}",
+        f"  by management: {m['local']} local, {m['remote']} remote; {r['open_meetings']} open meetings",
+    ]
+    lines += [f"  grace expiring: {g['email']} at {g['expires_at']}" for g in r["grace_expiring"]]
+    lines += [f"  expired host: {e}" for e in r["expired_hosts"]]
+    return lines + [f"notice: {n}" for n in r["notices"]]
+
+
+def status_text(s: dict[str, Any]) -> list[str]:
+    lines = [f"database {s['database']}: {s['people']['active']} active, {s['people']['inactive']} inactive people"]
+    for src in s["sources"]:
+        cur = src["cursor"]
+        lines.append(f"source {src['name']} ({src['type']}): "
+                     + (f"cursor from {cur['updated_at']}" if cur else "no cursor yet"))
+    lines += [f"run {r['started_at']} {r['mode']} {r['result']} (exit {r['exit_code']}) by {r['actor']}"
+              for r in s["runs"]]
+    lines += [f"next {n['job']}: {n['next_run'] or 'when the daemon starts'}" for n in s["next_runs"]]
+    return lines + [f"warning: {w}" for w in s["warnings"]]
+
+
+def journal_line(r: dict[str, Any]) -> str:
+    who = f" {r['person']}" if r["person"] else ""
+    rule = f" [{r['rule']}]" if r["rule"] else ""
+    src = f" (source {r['source']})" if r["source"] else ""
+    return f"{r['at']} {r['actor']}{who}: {r['sentence']}{rule}{src}"

@@ -1,0 +1,41 @@
+"""`licenses report` and ``GET /api/v1/licenses``: the pool at a time. The metrics read the same summary."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from policy import LicenseSummary, summarize
+from syncd.licensing.ledger import load_ledger
+from syncd.views.common import iso
+
+if TYPE_CHECKING:
+    from syncd.runtime import Runtime
+
+
+def license_summary(rt: Runtime, at: datetime) -> LicenseSummary:
+    """The stored ledger swept at ``at``, then counted (``policy.summarize``)."""
+    with rt.engine.connect() as conn:
+        ledger, _ = load_ledger(conn)
+    return summarize(ledger, rt.settings, at)
+
+
+def license_report(rt: Runtime, at: datetime) -> dict[str, Any]:
+    """The `licenses report` JSON of DESIGN.md 9a."""
+    sm = license_summary(rt, at)
+    return {
+        "at": at.isoformat(),
+        "cwms_version": rt.settings.cwms_version,
+        "installed_permanent": sm.installed_permanent,
+        "free_permanent": sm.free_permanent,
+        "grace_limit": sm.grace_limit,
+        "demonstration_total": sm.demonstration_total,
+        "demonstration_free": sm.demonstration_free,
+        "trial_open": sm.trial_open,
+        "in_use": {k.value: n for k, n in sm.in_use.items()},
+        "by_management": {m.value: n for m, n in sm.by_management.items()},
+        "grace_expiring": [{"email": k, "expires_at": iso(t)} for k, t in sm.grace_expiring],
+        "expired_hosts": list(sm.expired_hosts),
+        "open_meetings": sm.open_meetings,
+        "notices": [n.message for n in sm.notices],
+    }
