@@ -8,7 +8,7 @@ person first seen, without a ledger.
 See :mod:`policy.engine` for how a decision stays correct on the subset of people the store loads.
 """
 
-from policy.codec import decision_from_dict, decision_to_dict
+from policy.codec import added_person_record, decision_from_added_record, decision_from_dict, decision_to_dict
 from policy.decisions import (
     Action,
     AddDemoGrant,
@@ -108,8 +108,10 @@ __all__ = [
     "Sweep",
     "TrialWindow",
     "Upgrade",
+    "added_person_record",
     "apply",
     "decide",
+    "decision_from_added_record",
     "decision_from_dict",
     "decision_to_dict",
     "explain",

@@ -16,8 +16,11 @@ from functools import cache
 from typing import Any
 
 from policy.decisions import ACTION_TYPES, Decision, Notice
-from policy.events import EVENT_TYPES
-from policy.model import HeldLicense
+from policy.events import EVENT_TYPES, AddPerson
+from policy.model import HeldLicense, Management
+from policy.rules.context import require_aware
+from policy.rules.people import added
+from policy.settings import Settings
 
 FORMAT = 1
 
@@ -93,3 +96,32 @@ def decision_from_dict(data: dict[str, Any]) -> Decision:
     hints = _hints(Decision)
     kwargs = {f.name: _decode(data[f.name], hints[f.name]) for f in dataclasses.fields(Decision) if f.name in data}
     return Decision(**kwargs)
+
+
+ADDED_PERSON = "AddPerson"      # the tag of an added_person_record
+
+
+def added_person_record(settings: Settings) -> dict[str, Any]:
+    """What a journal row of a person first seen by a sync records of its AddPerson decision.
+
+    That decision follows from its event alone (no ledger, no license effect; :func:`policy.person_added`), so
+    the row keeps the event's fields in its own columns (person, time, the person's state) and this record,
+    which is the same for every person created under ``settings``: a 400,000-person first sync encodes one small
+    record instead of 400,000 decisions. :func:`decision_from_added_record` gives the decision back.
+    """
+    return {"compact": ADDED_PERSON, "settings_digest": settings.digest()}
+
+
+def decision_from_added_record(person: str, active: bool, management: Management, at: datetime,
+                               record: dict[str, Any] | None) -> Decision:
+    """The AddPerson decision that a journal row with ``record`` stands for.
+
+    ``record`` None reads a row written before rows carried this record: such a row has the event's fields and
+    nothing else, and the default settings' digest stands in (a replay folds only the actions, which the
+    settings do not change)."""
+    require_aware(at)
+    if record is not None and record.get("compact") != ADDED_PERSON:
+        raise ValueError(f"not an AddPerson record: {record!r}")
+    digest = record["settings_digest"] if record is not None else Settings().digest()
+    return added(AddPerson(person, active, management), at, digest)
+

@@ -5,21 +5,17 @@ row that records a policy decision carries the decision itself (``decision``), w
 (:func:`recorded_decision`); the other rows (a person's record changed, a run refused) say what happened and
 carry no decision.
 
-A created person's row records its AddPerson decision compactly: the event's fields are the row's ``person`` and
-``after``, its time the row's ``at``, and ``decision`` holds only the settings digest (one small object shared
-by every such row of a run, so a 400,000-person first sync encodes it once per chunk). The rest of that decision
-follows from these by :func:`policy.person_added`, so the compact form records all of it.
+A created person's row records its AddPerson decision as the policy's compact record
+(:func:`policy.added_person_record`): the event's fields are the row's ``person``, ``at`` and ``after``.
 """
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping
-from dataclasses import replace
 from datetime import datetime
 from typing import Any, Protocol
 
-from policy import Decision, Event, Management, Settings, decision_from_dict, decision_to_dict, person_added
+from policy import Decision, Event, Management, decision_from_added_record, decision_from_dict, decision_to_dict
 
 
 class PersonFields(Protocol):
@@ -71,37 +67,23 @@ def change_row(change: PersonChange, run_id: str, actor: str, now: datetime) -> 
             "after": person_fields(change.after)}
 
 
-def added_row(change: PersonChange, decision: Decision, run_id: str, actor: str) -> dict[str, Any]:
-    """A person first seen by a sync, with the policy's AddPerson ``decision`` on them in its compact form."""
-    return {"run_id": run_id, "at": decision.now, "actor": actor, "person": change.email, "event": change.kind,
+def added_row(change: PersonChange, run_id: str, actor: str, now: datetime,
+              record: Mapping[str, Any]) -> dict[str, Any]:
+    """A person first seen by a sync, with ``record``, the policy's record of their AddPerson decision."""
+    return {"run_id": run_id, "at": now, "actor": actor, "person": change.email, "event": change.kind,
             "source": change.source, "sentence": change.sentence, "before": None,
-            "after": person_fields(change.after), "decision": _added_form(decision.settings_digest)}
-
-
-_ADDED = "AddPerson"    # the compact form's tag
-
-
-@functools.lru_cache(maxsize=16)
-def _added_form(settings_digest: str) -> Mapping[str, Any]:
-    return {"compact": _ADDED, "settings_digest": settings_digest}
+            "after": person_fields(change.after), "decision": record}
 
 
 def recorded_decision(person: str | None, event: str, at: datetime, after: Mapping[str, Any] | None,
-                      decision: Mapping[str, Any] | None) -> Decision | None:
-    """The decision a journal row records (None for a row that records none).
-
-    A created person's row written before its AddPerson decision was recorded carries no ``decision``; it is read
-    as the compact form without a settings digest (the default settings' digest stands in: a replay folds only
-    the actions, which the settings do not change)."""
-    compact = decision.get("compact") if decision is not None else None
-    if decision is not None and compact is None:
-        return decision_from_dict(dict(decision))
-    if compact not in (None, _ADDED):
-        raise ValueError(f"unknown compact decision in journal: {compact!r}")
-    if event != "created" or after is None or person is None:
-        return None
-    d = person_added(person, bool(after["active"]), Management(after["management"]), at, Settings())
-    return replace(d, settings_digest=decision["settings_digest"]) if decision is not None else d
+                      decision: dict[str, Any] | None) -> Decision | None:
+    """The decision a journal row records, None for a row that records none (a person's record changed, a run
+    refused). A created person's row holds the policy's AddPerson record, or, written before rows carried it,
+    nothing."""
+    if event == "created" and person is not None and after is not None:
+        return decision_from_added_record(person, bool(after["active"]), Management(after["management"]), at,
+                                          decision)
+    return decision_from_dict(decision) if decision is not None else None
 
 
 def decision_rows(decision: Decision, run_id: str | None, actor: str, subject: str | None,

@@ -171,7 +171,7 @@ def add_person(c: Context, ev: AddPerson) -> Decision:
     """A person first seen by a sync: recorded, with no license effect."""
     if ev.person in c.ledger.people:
         return c.done("-", f"{ev.person} is already known")
-    return _added(ev, c.now, c.settings)
+    return added(ev, c.now, c.settings.digest())
 
 
 def person_added(person: str, active: bool, management: Management, now: datetime, settings: Settings) -> Decision:
@@ -182,10 +182,11 @@ def person_added(person: str, active: bool, management: Management, now: datetim
     loading (or copying) the ledger.  For a person the ledger knows, ``decide`` answers "already known" instead.
     """
     require_aware(now)
-    return _added(AddPerson(person, active, management), now, settings)
+    return added(AddPerson(person, active, management), now, settings.digest())
 
 
-def _added(ev: AddPerson, now: datetime, settings: Settings) -> Decision:
+def added(ev: AddPerson, now: datetime, settings_digest: str) -> Decision:
+    """The AddPerson decision under the settings whose digest is given: the settings change nothing in it."""
     state = f"({'active' if ev.active else 'inactive'}, managed {ev.management.value})"
     action = SetPersonState(
         person=ev.person,
@@ -198,7 +199,7 @@ def _added(ev: AddPerson, now: datetime, settings: Settings) -> Decision:
     return Decision(
         event=ev,
         now=now,
-        settings_digest=settings.digest(),
+        settings_digest=settings_digest,
         rule="-",
         sentence=f"added {ev.person} {state}",
         actions=(action,),

@@ -24,9 +24,9 @@ from policy import (
     ReleaseLicense,
     RemarkLicense,
     Settings,
+    added_person_record,
     apply,
     decide,
-    person_added,
 )
 from syncd import journal
 from syncd.licensing.cache import cached_ledger, ledger_cache
@@ -116,9 +116,9 @@ class Effects:
 def apply_plan(conn: Connection, rt: Runtime, plan: Plan, run_id: str, now: datetime) -> Effects:
     """Apply a plan inside the caller's transaction: people, source facts, cursors, decisions, journal.
 
-    A created person's AddPerson decision has no license effect and needs no ledger
-    (:func:`policy.person_added`): it is made as its journal row is written, so a 400,000-person first sync stays
-    a few bulk writes, its journal streamed in chunks rather than held in memory.
+    A created person's AddPerson decision follows from the event alone (no license effect, no ledger): its
+    journal row carries the policy's record of it (:func:`policy.added_person_record`), made once a run, so a
+    400,000-person first sync stays a few bulk writes, its journal streamed in chunks rather than held in memory.
     """
     write_sources(conn, plan, run_id, now)     # not ledger data: before the lock, not holding it
     lock_ledger(conn)
@@ -155,16 +155,13 @@ def apply_plan(conn: Connection, rt: Runtime, plan: Plan, run_id: str, now: date
     return effects
 
 
-_MANAGEMENT = {m.value: m for m in Management}
-
-
 def _plan_journal(changes: Sequence[Change], rows_of: dict[str, list[dict[str, Any]]], run_id: str, actor: str,
                   settings: Settings, now: datetime) -> Iterator[dict[str, Any]]:
-    """The plan's journal rows in plan order; a created person's decision and row made only when it is written."""
+    """The plan's journal rows in plan order; a created person's row made only when it is written."""
+    added = added_person_record(settings)
     for c in changes:
         if c.kind == "created":
-            d = person_added(c.email, c.after.active, _MANAGEMENT[c.after.management], now, settings)
-            yield journal.added_row(c, d, run_id, actor)
+            yield journal.added_row(c, run_id, actor, now, added)
         else:
             yield from rows_of[c.email]
 

@@ -1,4 +1,5 @@
-"""A created person's journal row records the policy's AddPerson decision compactly, and reads back as it."""
+"""A created person's journal row carries the policy's record of its AddPerson decision, and reads back as that
+decision: the one `policy.person_added` and `policy.decide` make."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from policy import Management, Settings, person_added
+from policy import AddPerson, Ledger, Management, Settings, added_person_record, decide, person_added
 from syncd import journal
 
 NOW = datetime(2026, 11, 28, 12, tzinfo=UTC)
@@ -47,14 +48,15 @@ def _read(row: dict) -> object:
 @pytest.mark.parametrize("management", list(Management))
 def test_a_created_row_reads_back_as_the_policys_decision(active: bool, management: Management) -> None:
     settings = Settings(grace_days=30)
-    d = person_added("a@x", active, management, NOW, settings)
-    row = journal.added_row(Created("a@x", Fields(active, management.value)), d, "r1", "scheduler")
-    assert _read(row) == d
+    row = journal.added_row(Created("a@x", Fields(active, management.value)), "r1", "scheduler", NOW,
+                            added_person_record(settings))
+    assert _read(row) == person_added("a@x", active, management, NOW, settings)
+    assert _read(row) == decide(Ledger.empty(), AddPerson("a@x", active, management), settings, NOW)
 
 
 def test_a_created_row_of_the_old_format_reads_as_the_add_person_decision() -> None:
-    row = journal.added_row(Created("a@x", Fields(False, "remote")), person_added(
-        "a@x", False, Management.REMOTE, NOW, Settings()), "r1", "scheduler")
+    row = journal.added_row(Created("a@x", Fields(False, "remote")), "r1", "scheduler", NOW,
+                            added_person_record(Settings(grace_days=30)))
     old = {**row, "decision": None}
     assert _read(old) == person_added("a@x", False, Management.REMOTE, NOW, Settings())
 

@@ -13,9 +13,8 @@ import shutil
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from connectors.axlsim import Simulator
 from syncd.cli.invocation import Invocation
 from syncd.cli.text import explain_text, license_report_text, sync_text
 from syncd.licensing import admin
@@ -25,6 +24,9 @@ from syncd.sync.pipeline import run_sync
 from syncd.views.explain import explain
 from syncd.views.licenses import license_report
 from syncd.views.people import users_list
+
+if TYPE_CHECKING:
+    from connectors.axlsim import Simulator
 
 PURCHASED = 25
 
@@ -67,6 +69,8 @@ def demo(inv: Invocation) -> int:
 
 
 def run_demo(inv: Invocation, directory: str | None, users: int, json_out: bool = False) -> int:
+    from connectors.axlsim import Simulator  # the demo's peer: not imported by every other command
+
     root = Path(directory or f"demo-{datetime.now(UTC):%Y%m%d-%H%M%S}").resolve()
     root.mkdir(parents=True, exist_ok=True)
     out = _Printer(json_out)
