@@ -13,6 +13,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -160,6 +161,20 @@ runs = Table(
     Column("result", String(16)),
     Column("exit_code", Integer),
     Column("summary", NullableJSON),
+)
+
+
+# How each source's read went in each recorded run: what /healthz, the metrics and the dashboard judge a source by.
+run_sources = Table(
+    "run_sources",
+    metadata,
+    Column("run_id", String(RUN_ID), ForeignKey("runs.run_id"), primary_key=True),
+    Column("source", String(SOURCE), primary_key=True, index=True),
+    Column("complete", Boolean, nullable=False),
+    Column("full", Boolean, nullable=False),
+    Column("records", Integer, nullable=False),
+    Column("error", Text),
+    Column("seconds", Float, nullable=False),
 )
 
 

@@ -33,7 +33,7 @@ from syncd.licensing.cache import cached_ledger, ledger_cache
 from syncd.licensing.ledger import lock_ledger, save_ledger
 from syncd.runtime import Runtime
 from syncd.store import bulk, tables
-from syncd.sync.plan import Change, Plan
+from syncd.sync.plan import Change, Plan, SourceOutcome
 
 
 def person_row(c: Change, now: datetime, decided: Mapping[str, PersonState]) -> dict[str, Any]:
@@ -90,10 +90,16 @@ def _write_conflicts(conn: Connection, keys: Collection[str]) -> None:
 
 
 def record_run(conn: Connection, run_id: str, actor: str, started: datetime, finished: datetime,
-               mode: str, result: str, exit_code: int, summary: dict[str, Any]) -> None:
+               mode: str, result: str, exit_code: int, summary: dict[str, Any],
+               sources: Sequence[SourceOutcome]) -> None:
+    """The run, its `sync --json` report, and how each source's read went."""
     conn.execute(tables.runs.insert().values(
         run_id=run_id, started_at=started, finished_at=finished, actor=actor, mode=mode, result=result,
         exit_code=exit_code, summary=summary))
+    if sources:
+        conn.execute(tables.run_sources.insert(), [
+            {"run_id": run_id, "source": s.name, "complete": s.complete, "full": s.full, "records": s.records,
+             "error": s.error, "seconds": s.seconds} for s in sources])
 
 
 def _events_for(c: Change) -> list[Event]:

@@ -82,9 +82,8 @@ class SyncReport:
 
 
 def _record(conn: Any, rt: Runtime, report: SyncReport, now: datetime) -> None:
-    summary = report.to_dict()
     apply.record_run(conn, report.run_id, rt.actor, now, datetime.now(UTC), report.mode, report.result,
-                    report.exit_code, summary)
+                     report.exit_code, report.to_dict(), report.plan.sources if report.plan else [])
 
 
 @contextlib.contextmanager

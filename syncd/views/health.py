@@ -1,11 +1,5 @@
-"""Each source's last read, for ``/healthz``, the metrics and the dashboard.
-
-The only record of which source's read failed, and why, is the report each run stores in ``runs.summary``: the
-documented `sync --json` report (DESIGN.md 9a). This module is its one reader on the read side, and it reads
-only these fields: ``sources[].name``, ``sources[].complete`` and ``sources[].error``, with the run's
-``started_at`` and ``result`` columns. The cursors cannot stand in: a cursor moves only when a read changed it,
-and it is stamped when the run writes, not when the read started.
-"""
+"""Each source's last read, for ``/healthz``, the metrics and the dashboard: from ``run_sources``, the row each
+recorded run keeps of each source's read."""
 
 from __future__ import annotations
 
@@ -14,6 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
+from sqlalchemy.engine import Connection
 
 from syncd.logging import redact_text
 from syncd.store import tables
@@ -22,8 +17,6 @@ from syncd.views.common import iso
 
 if TYPE_CHECKING:
     from syncd.runtime import Runtime
-
-RUNS_SCANNED = 500      # recent apply runs searched for each source's last read
 
 
 @dataclass(frozen=True)
@@ -42,28 +35,31 @@ class SourceReads:
     last_result: str | None            # the result of the last apply run ("refused": the safety gate)
 
 
-def _last_read(name: str, rows: list[Any]) -> SourceRead:
+def _newest_read(name: str, complete: bool = False) -> Any:
+    runs, reads = tables.runs, tables.run_sources
+    q = (select(runs.c.started_at, reads.c.complete, reads.c.error)
+         .join(runs, runs.c.run_id == reads.c.run_id)
+         .where(reads.c.source == name, runs.c.mode == "apply"))
+    if complete:
+        q = q.where(reads.c.complete.is_(True))
+    return q.order_by(runs.c.started_at.desc()).limit(1)
+
+
+def _last_read(conn: Connection, name: str) -> SourceRead:
     """The newest run that read ``name`` decides its error; the newest complete read its last success."""
-    error: str | None = None
-    decided = False
-    for row in rows:
-        src = next((s for s in (row.summary or {}).get("sources", []) if s.get("name") == name), None)
-        if src is None:
-            continue
-        if src.get("complete"):
-            return SourceRead(name, row.started_at, error)
-        if not decided:
-            error = redact_text(str(src.get("error") or "incomplete read"))
-        decided = True
-    return SourceRead(name, None, error)
+    last = conn.execute(_newest_read(name)).first()
+    if last is None:
+        return SourceRead(name, None, None)
+    if last.complete:
+        return SourceRead(name, last.started_at, None)
+    success = conn.execute(_newest_read(name, complete=True)).first()
+    return SourceRead(name, success.started_at if success else None, redact_text(last.error or "incomplete read"))
 
 
 def source_reads(rt: Runtime) -> SourceReads:
     """Each configured source's last complete read and last error, and the last apply run's result."""
     runs = tables.runs
     with rt.engine.connect() as conn:
-        rows = conn.execute(select(runs.c.started_at, runs.c.result, runs.c.summary)
-                            .where(runs.c.mode == "apply")
-                            .order_by(runs.c.started_at.desc()).limit(RUNS_SCANNED)).all()
-    return SourceReads([_last_read(s.name, rows) for s in source_specs(rt.config)],
-                       rows[0].result if rows else None)
+        last_result = conn.execute(select(runs.c.result).where(runs.c.mode == "apply")
+                                   .order_by(runs.c.started_at.desc()).limit(1)).scalar()
+        return SourceReads([_last_read(conn, s.name) for s in source_specs(rt.config)], last_result)

@@ -54,7 +54,7 @@ def _apply(engine: Engine, p: Plan, now: datetime, run_id: str = "run") -> None:
     with begin_write(engine) as conn:
         apply.write_people(conn, p.changes, now, {})
         apply.write_sources(conn, p, run_id, now)
-        apply.record_run(conn, run_id, "test", now, now, "apply", "applied", 0, {})
+        apply.record_run(conn, run_id, "test", now, now, "apply", "applied", 0, {}, p.sources)
 
 
 def _summary(p: Plan) -> tuple[set[tuple[str, str, Any]], list[str]]:

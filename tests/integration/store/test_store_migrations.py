@@ -84,6 +84,33 @@ def test_the_conflicts_table_starts_with_the_conflicts_already_stored(db_url: st
         eng.dispose()
 
 
+def test_run_sources_start_with_the_reads_the_stored_reports_tell(db_url: str) -> None:
+    eng = make_engine(db_url)
+    try:
+        upgrade(eng, "0004")
+        cucm_ok = {"name": "cucm", "type": "cucm", "complete": True, "full": True, "records": 40, "error": None,
+                   "seconds": 1.5}
+        ad_failed = {"name": "ad", "type": "ad", "complete": False, "full": False, "records": 0,
+                     "error": "ldap: connection refused", "seconds": 0.25}
+        with eng.begin() as conn:
+            conn.execute(tables.runs.insert(), [
+                {"run_id": "r1", "started_at": NOW, "actor": "scheduler", "mode": "apply", "result": "partial",
+                 "summary": {"run_id": "r1", "sources": [cucm_ok, ad_failed]}},
+                {"run_id": "r2", "started_at": NOW, "actor": "scheduler", "mode": "apply", "result": "refused",
+                 "summary": {"run_id": "r2", "sources": []}},
+                {"run_id": "r3", "started_at": NOW, "actor": "cli:x", "mode": "apply", "result": None,
+                 "summary": None}])
+        upgrade(eng)
+        rs = tables.run_sources
+        with eng.connect() as conn:
+            rows = conn.execute(select(rs.c.run_id, rs.c.source, rs.c.complete, rs.c.full, rs.c.records,
+                                       rs.c.error, rs.c.seconds).order_by(rs.c.source)).all()
+        assert [tuple(r) for r in rows] == [("r1", "ad", False, False, 0, "ldap: connection refused", 0.25),
+                                             ("r1", "cucm", True, True, 40, None, 1.5)]
+    finally:
+        eng.dispose()
+
+
 def test_concurrent_upgrades_of_an_empty_database(db_url: str) -> None:
     engines = [make_engine(db_url) for _ in range(3)]
     results: list[str] = []
