@@ -30,7 +30,7 @@ class Snapshot:
 
 class LedgerCache:
     """The last ledger of one database that this process decided on, so that a decision need not rebuild every
-    license holder's state from SQL (about 30 ms for 1,000 holders).
+    license holder's state from SQL, which grows with the holders.
 
     Why it is exact: every write that changes the ledger (sync apply, decisions of the API, the CLI or another
     node, sweeps) takes the ledger lock (:func:`syncd.licensing.ledger.lock_ledger`; on SQLite the write

@@ -108,9 +108,9 @@ def _sqlite_engine(u: URL, **kwargs: Any) -> Engine:
         try:
             _set_wal(cur)
             cur.execute("PRAGMA synchronous=FULL")
-            # 8 MiB of page cache (SQLite's default is 2 MiB): a full sync inserts 400,000 rows into indexes in
-            # key order unrelated to the table's. Measured on 400,000 users: 2 MiB cost 0.3-0.9 s more a run; 32 MiB
-            # was no faster than 8, and its pages stay in the process (20 MiB more peak RSS).
+            # 8 MiB of page cache (SQLite's default is 2 MiB): a full sync inserts its rows into indexes in key
+            # order unrelated to the table's, which a small cache makes slow; a larger one is no faster and its
+            # pages stay in the process (README, Scale and reliability).
             cur.execute("PRAGMA cache_size=-8192")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
@@ -152,7 +152,7 @@ def begin_write(engine: Engine) -> Iterator[Connection]:
     another connection wrote in between; taking the write lock up front makes it wait its turn instead. The
     writers of one process (the daemon's API threads and its sync) first take turns on a lock per database file:
     writers that meet in ``BEGIN IMMEDIATE`` wait in SQLite's busy handler, which polls with sleeps of up to
-    100 ms, so under sustained API load some requests waited seconds and a sync could not get in for 30 s
+    100 ms, so under sustained API load requests would wait seconds and a sync might not get in at all
     (tests/bench/bench_api.py). The lock wakes the next writer as soon as the last one is done; other processes
     are still serialised by SQLite.
     """
@@ -178,9 +178,9 @@ def refresh_statistics(engine: Engine, tables: Sequence[str]) -> None:
     """PostgreSQL: ANALYZE ``tables`` now, outside any transaction (SQLite: nothing to do).
 
     After a bulk load the planner still takes the tables for as small as autovacuum last saw them, until it gets
-    round to them: right after a first full sync of 400,000 users, an incremental run's lookup of 2,000 e-mails
-    read every source record through the index on ``source`` alone (90 ms a query instead of 10; the run took
-    1.4 s instead of 1.1 s). SQLite's planner picks the right index for these queries without statistics.
+    round to them: right after a large first full sync, an incremental run's lookup of its e-mails reads every
+    source record through the index on ``source`` alone. SQLite's planner picks the right index for these queries
+    without statistics.
     """
     if engine.dialect.name != "postgresql":
         return

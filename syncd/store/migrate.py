@@ -5,7 +5,7 @@ under a transaction-scoped advisory lock, on SQLite under ``BEGIN IMMEDIATE`` (o
 one transaction (DDL is transactional on both), so a crash mid-upgrade leaves the previous revision.
 
 Alembic is imported only when the database is behind: every `syncd` command starts by checking the revision, and
-importing Alembic (with Mako and its dialect modules) would cost each run about 80 ms for nothing.
+importing Alembic (with Mako and its dialect modules) would slow every run for nothing.
 """
 
 from __future__ import annotations

@@ -104,11 +104,10 @@ def _no_cyclic_gc() -> Iterator[None]:
 def _big_blocks_back_to_the_system() -> None:
     """Have glibc's malloc serve every block of 1 MiB or more with mmap, so that it goes back to the system when
     freed. By default glibc raises that threshold to the size of each such block freed (up to 32 MiB); after that
-    the plan's 400,000-entry lists, sets and dicts come from the heap, and once freed stay resident under what
-    comes next. Measured on a 400,000-user full sync: peak RSS 376 -> 351 MiB while planning. Elsewhere than
-    glibc this does nothing."""
+    a large plan's lists, sets and dicts come from the heap, and once freed stay resident under what comes next,
+    raising the run's peak (README, Scale and reliability). Elsewhere than glibc this does nothing."""
     with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None).mallopt(-3, 1 << 20)      # M_MMAP_THRESHOLD: fixed, no longer raised
+        ctypes.CDLL(None).mallopt(-3, 1 << 20)      # M_MMAP_THRESHOLD: setting it keeps glibc from raising it
 
 
 def run_sync(

@@ -40,7 +40,7 @@ def read_all(rt: Runtime, specs: Sequence[SourceSpec], names: Sequence[str] | No
 
     Most of a read is waiting for CUCM or the domain controller, so sources overlap well even under the GIL: an
     incremental run costs about its slowest source instead of the sum. The first source is read on the calling
-    thread (so Ctrl-C and SIGTERM reach it as before); the others on daemon threads that inherit the run's log
+    thread (so Ctrl-C and SIGTERM interrupt it there); the others on daemon threads that inherit the run's log
     context. The facts come back in source order, and a read's exception (a bug or a user error; a source
     failure is an incomplete batch, not an exception) is raised as if the sources had been read one by one.
     ``run_sync`` has refused a run without sources before this is called, so there is at least one.

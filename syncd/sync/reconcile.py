@@ -157,8 +157,8 @@ def _people_lists(
     specs: Sequence[SourceSpec], merged: dict[str, dict[str, Any]]
 ) -> tuple[list[tuple[str, list[PersonFact]]], set[str], list[str]]:
     """Each people source's facts in e-mail order (taken out of ``merged``), walked by :func:`plan` in step with
-    the people: a sorted list of references costs a fraction of a dict by e-mail (planning peak of a
-    400,000-user sync: 363 -> 351 MiB). Several facts with one e-mail in one source are a conflict."""
+    the people: a sorted list of references costs a fraction of a dict by e-mail, which matters at the peak of a
+    large full sync. Several facts with one e-mail in one source are a conflict."""
     people_lists: list[tuple[str, list[PersonFact]]] = []
     conflicts: set[str] = set()
     details: list[str] = []
