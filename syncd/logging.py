@@ -16,8 +16,7 @@ import logging
 import re
 import sys
 import threading
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from contextvars import Token
 from typing import Any
 
@@ -240,7 +239,7 @@ def get_logger(name: str) -> Any:
 def bind_run(run_id: str, actor: str | None = None) -> Mapping[str, Token[Any]]:
     """Bind ``run_id`` (and ``actor``) to every log line of the current context (thread or task).
 
-    Returns the tokens for :func:`unbind_run`; :func:`run_context` does both around a block.
+    Returns the tokens for :func:`unbind_run`.
     """
     values: dict[str, Any] = {"run_id": run_id}
     if actor is not None:
@@ -254,13 +253,3 @@ def unbind_run(tokens: Mapping[str, Token[Any]] | None = None) -> None:
         structlog.contextvars.reset_contextvars(**tokens)
     else:
         structlog.contextvars.unbind_contextvars("run_id", "actor")
-
-
-@contextmanager
-def run_context(run_id: str, actor: str | None = None) -> Iterator[None]:
-    """``with run_context(run_id, actor): ...`` binds them for the block (scheduler threads are reused)."""
-    tokens = bind_run(run_id, actor)
-    try:
-        yield
-    finally:
-        unbind_run(tokens)

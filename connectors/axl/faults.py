@@ -14,7 +14,6 @@ from lxml import etree
 from .xml import local
 
 TOO_LARGE_RE = re.compile(r"(?i)query request too large")
-SUGGESTED_RE = re.compile(r"(?i)total rows matched:\s*(\d+).*?less than\s*(\d+)")
 MEMORY_RE = re.compile(r"(?i)maximum axl memory allocation consumed")
 
 
@@ -35,11 +34,6 @@ class Fault:
     @property
     def too_large(self) -> bool:
         return bool(TOO_LARGE_RE.search(self.message))
-
-    @property
-    def suggested_rows(self) -> int | None:
-        m = SUGGESTED_RE.search(self.message)
-        return int(m.group(2)) if m else None
 
     @property
     def memory(self) -> bool:

@@ -7,16 +7,11 @@ and external-entity attacks) is rejected outright rather than parsed with its de
 
 from __future__ import annotations
 
-import re
-
 from lxml import etree
 
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 SERVICE_NS = "http://www.cisco.com/AXLAPIService/"
 BINDING = f"{{{SERVICE_NS}}}AXLAPIBinding"
-VERSION_RE = re.compile(r"^(\d{1,2})\.(\d)$")
-SUPPORTED_VERSIONS = ("11.5", "12.0", "12.5", "14.0", "15.0")
-
 _ENV_BODY = f"{{{SOAP_ENV}}}Body"
 _ENV_FAULT = f"{{{SOAP_ENV}}}Fault"
 
@@ -35,14 +30,6 @@ def axl_ns(version: str) -> str:
 
 def soap_action(version: str, op: str) -> str:
     return f'"CUCM:DB ver={version} {op}"'
-
-
-def check_version(version: str) -> str:
-    """Return ``version`` if it is an AXL schema version syncd supports (11.5 to 15.x), else raise ValueError."""
-    m = VERSION_RE.match(version or "")
-    if not m or not ((11, 5) <= (int(m.group(1)), int(m.group(2))) <= (15, 9)):
-        raise ValueError(f"unsupported AXL version {version!r} (supported: 11.5 to 15.0, e.g. 14.0)")
-    return version
 
 
 def safe_parser() -> etree.XMLParser:

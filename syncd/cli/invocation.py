@@ -30,5 +30,3 @@ class Invocation:
         configure_logging(level, config.logging.format)
         return self.open_runtime(config)
 
-
-Command = Callable[[Invocation], int]

@@ -18,7 +18,6 @@ from syncd.logging import (
     is_secret_key,
     redact_text,
     register_secret,
-    run_context,
     unbind_run,
 )
 
@@ -180,8 +179,9 @@ def test_stdlib_logging_goes_through_the_same_pipeline(capsys):
     secret = fresh_secret()
     register_secret(secret)
     configure_logging("INFO", "json")
-    with run_context("run-std"):
-        logging.getLogger("apscheduler.scheduler").warning("job failed: %s", secret)
+    tokens = bind_run("run-std")
+    logging.getLogger("apscheduler.scheduler").warning("job failed: %s", secret)
+    unbind_run(tokens)
     logging.getLogger("zeep.transports").info("chatty library at INFO is quiet")
     _, err = capsys.readouterr()
     lines = json_lines(err)
@@ -191,12 +191,13 @@ def test_stdlib_logging_goes_through_the_same_pipeline(capsys):
     assert lines[0]["run_id"] == "run-std"
 
 
-def test_run_context_unbinds(capsys):
+def test_unbind_run_restores_the_outer_run(capsys):
     configure_logging("INFO", "json")
     log = get_logger("t")
     tokens = bind_run("outer", "cli:bob")
-    with run_context("inner", "api"):
-        log.info("in")
+    inner = bind_run("inner", "api")
+    log.info("in")
+    unbind_run(inner)
     log.info("after")
     unbind_run(tokens)
     log.info("unbound")
