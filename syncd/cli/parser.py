@@ -34,6 +34,9 @@ def _positive(text: str) -> int:
     return n
 
 
+Commands = argparse._SubParsersAction  # what add_subparsers returns: where the commands of a level are added
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="syncd", description="CWMS host-license directory sync (CUCM AXL + Active Directory)")
     p.add_argument("--config", metavar="PATH",
@@ -44,7 +47,22 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("-q", "--quiet", action="store_true")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
+    _sync_commands(sub)
+    _people_commands(sub)
+    _license_commands(sub)
+    _meeting_commands(sub)
+    _tool_commands(sub)
+    return p
 
+
+def _group(sub: Commands, name: str, help: str, metavar: str = "CMD") -> Commands:
+    """A command that takes a subcommand (``syncd users list``)."""
+    group = sub.add_parser(name, help=help).add_subparsers(dest=f"{name}_cmd", metavar=metavar, parser_class=_Parser)
+    group.required = True
+    return group
+
+
+def _sync_commands(sub: Commands) -> None:
     s = sub.add_parser("sync", help="one sync run")
     s.set_defaults(func=sync.sync)
     s.add_argument("--dry-run", action="store_true", help="print what would change; write nothing")
@@ -52,13 +70,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--full", action="store_true", help="full reads instead of incremental ones")
     s.add_argument("--source", action="append", metavar="NAME", help="only this source (repeatable)")
     s.add_argument("--allow-mass-deactivation", action="store_true", help="override the safety gate once")
-
     sub.add_parser("run", help="the daemon: scheduler and HTTP API").set_defaults(func=tools.run)
     sub.add_parser("status", help="last runs, cursors, warnings").set_defaults(func=sync.status)
 
-    u = sub.add_parser("users", help="people and their licenses").add_subparsers(dest="users_cmd", metavar="CMD",
-                                                                               parser_class=_Parser)
-    u.required = True
+
+def _people_commands(sub: Commands) -> None:
+    u = _group(sub, "users", "people and their licenses")
     ul = u.add_parser("list")
     ul.set_defaults(func=people.users_list)
     ul.add_argument("--state", choices=["active", "inactive"])
@@ -72,9 +89,17 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("email")
     e.add_argument("--at", type=parse_time, metavar="DATE", help="ask about a date or time (default now)")
 
-    lic = sub.add_parser("licenses", help="license report and admin actions").add_subparsers(
-        dest="licenses_cmd", metavar="CMD", parser_class=_Parser)
-    lic.required = True
+    j = sub.add_parser("journal", help="the audit trail")
+    j.set_defaults(func=people.journal)
+    j.add_argument("--person", metavar="EMAIL")
+    j.add_argument("--since", type=parse_time, metavar="T")
+    j.add_argument("--limit", type=_positive, default=None)
+
+    sub.add_parser("conflicts", help="standing conflicts with their records").set_defaults(func=people.conflicts)
+
+
+def _license_commands(sub: Commands) -> None:
+    lic = _group(sub, "licenses", "license report and admin actions")
     lr = lic.add_parser("report")
     lr.set_defaults(func=licenses.report)
     lr.add_argument("--at", type=parse_time, metavar="DATE")
@@ -95,10 +120,11 @@ def build_parser() -> argparse.ArgumentParser:
     lu = lic.add_parser("upgrade")
     lu.set_defaults(func=licenses.upgrade)
     lu.add_argument("--to", choices=["2.5"], required=True)
+    sub.add_parser("sweep", help="expiry processing now").set_defaults(func=licenses.sweep)
 
-    m = sub.add_parser("meetings", help="host requests").add_subparsers(dest="meetings_cmd", metavar="CMD",
-                                                                        parser_class=_Parser)
-    m.required = True
+
+def _meeting_commands(sub: Commands) -> None:
+    m = _group(sub, "meetings", "host requests")
     ms = m.add_parser("start")
     ms.set_defaults(func=licenses.meeting_start)
     ms.add_argument("email")
@@ -107,23 +133,12 @@ def build_parser() -> argparse.ArgumentParser:
     me.set_defaults(func=licenses.meeting_end)
     me.add_argument("meeting_id")
 
-    sub.add_parser("sweep", help="expiry processing now").set_defaults(func=licenses.sweep)
-    j = sub.add_parser("journal", help="the audit trail")
-    j.set_defaults(func=people.journal)
-    j.add_argument("--person", metavar="EMAIL")
-    j.add_argument("--since", type=parse_time, metavar="T")
-    j.add_argument("--limit", type=_positive, default=None)
 
-    sub.add_parser("conflicts", help="standing conflicts with their records").set_defaults(func=people.conflicts)
-
-    c = sub.add_parser("config", help="configuration tools").add_subparsers(dest="config_cmd", metavar="CMD",
-                                                                           parser_class=_Parser)
-    c.required = True
+def _tool_commands(sub: Commands) -> None:
+    c = _group(sub, "config", "configuration tools")
     c.add_parser("check").set_defaults(func=tools.config_check)
     c.add_parser("example").set_defaults(func=tools.config_example)
-    d = sub.add_parser("db", help="database tools").add_subparsers(dest="db_cmd", metavar="CMD",
-                                                                  parser_class=_Parser)
-    d.required = True
+    d = _group(sub, "db", "database tools")
     d.add_parser("upgrade").set_defaults(func=tools.db_upgrade)
     d.add_parser("verify", help="check the license invariants and that the journal replays to the ledger"
                  ).set_defaults(func=tools.db_verify)
@@ -133,13 +148,10 @@ def build_parser() -> argparse.ArgumentParser:
     dm.add_argument("--dir", metavar="DIR", help="where to leave the demo's files (default ./demo-TIMESTAMP)")
     dm.add_argument("--users", type=_positive, default=3000)
 
-    sim = sub.add_parser("simulate", help="test peers").add_subparsers(dest="simulate_cmd", metavar="PEER",
-                                                                      parser_class=_Parser)
-    sim.required = True
+    sim = _group(sub, "simulate", "test peers", metavar="PEER")
     sc = sim.add_parser("cucm", help="the AXL simulator")
     sc.set_defaults(func=tools.simulate_cucm)
     sc.add_argument("--users", type=_positive, default=1000)
     sc.add_argument("--port", type=int, default=8443)
     sc.add_argument("--seed", type=int, default=1)
     sc.add_argument("--tls", action="store_true")
-    return p
