@@ -118,7 +118,7 @@ purchases = Table(
 
 
 # The e-mail keys in conflict now: one e-mail on several records of one source (AD: of accounts not deleted). Each
-# applied sync writes its plan's; an incremental sync re-plans them all (repo.load_state) without grouping every
+# applied sync writes its plan's; an incremental sync re-plans them all (sync.state.load_state) without grouping every
 # source record.
 conflicts = Table(
     "conflicts",

@@ -1,4 +1,4 @@
-"""Column types shared by the models and the migrations."""
+"""Column types shared by the tables and the migrations."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The ledger a decision starts from is kept between decisions (ledger_store.LedgerCache). Here it must equal a
+"""The ledger a decision starts from is kept between decisions (licensing.cache.LedgerCache). Here it must equal a
 fresh load (``load_stored_ledger``) after every step of seeded random interleavings of syncs (apply_plan),
 meetings, purchases, reservations, demonstration grants, trials and sweeps, made by two runtimes on one database
 (two processes or nodes: each has its own cache and sees the other's writes only through the database).

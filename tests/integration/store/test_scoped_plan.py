@@ -1,4 +1,4 @@
-"""An incremental run plans only the people its changes can touch (repo.load_state's scope). This checks that the
+"""An incremental run plans only the people its changes can touch (sync.state.load_state's scope). This checks that the
 scoped plan makes exactly the changes, and reports exactly the conflicts, of a plan over the whole store.
 
 Each seed builds a small random directory (CUCM users sharing e-mails, AD accounts matched by mail, by

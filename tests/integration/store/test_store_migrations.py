@@ -1,4 +1,4 @@
-"""Migrations: idempotent, safe to run concurrently, and equal to the models (autogenerate finds no diff)."""
+"""Migrations: idempotent, safe to run concurrently, and equal to the tables (autogenerate finds no diff)."""
 
 from __future__ import annotations
 
