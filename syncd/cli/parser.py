@@ -4,10 +4,15 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from syncd import errors
 from syncd.cli.commands import demo, licenses, people, sync, tools
+from syncd.licensing import inputs
+
+T = TypeVar("T")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -15,23 +20,56 @@ class _Parser(argparse.ArgumentParser):
         raise errors.UsageError(f"{self.prog}: {message}")
 
 
-def parse_time(text: str) -> datetime:
-    """`--at`, `--expires`, `--since`: a date (00:00 UTC) or an ISO 8601 time (UTC when no offset is given)."""
+def _checked(check: Callable[[str], T]) -> Callable[[str], T]:
+    """An argparse type: ``check``, whose usage error becomes argparse's one-line error for the argument."""
+    def convert(text: str) -> T:
+        try:
+            return check(text)
+        except errors.UsageError as e:
+            raise argparse.ArgumentTypeError(str(e)) from None
+    return convert
+
+
+def _time(text: str) -> datetime:
+    """`--at`, `--expires`, `--start`, `--since`: a date (00:00 UTC) or an ISO 8601 time (UTC when no offset is
+    given)."""
     try:
         t = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date or ISO 8601 time: {text!r}") from None
-    return t if t.tzinfo else t.replace(tzinfo=UTC)
+        raise errors.UsageError(f"not a date or ISO 8601 time: {text!r}") from None
+    return inputs.time(t if t.tzinfo else t.replace(tzinfo=UTC))
 
 
-def _positive(text: str) -> int:
+def _number(text: str) -> int:
     try:
-        n = int(text)
+        return int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if n <= 0:
-        raise argparse.ArgumentTypeError(f"must be at least 1: {text!r}")
-    return n
+        raise errors.UsageError(f"not a whole number: {text!r}") from None
+
+
+def _count(text: str) -> int:
+    return inputs.count(_number(text))
+
+
+def _row_limit(text: str) -> int:
+    return inputs.row_limit(_number(text))
+
+
+def _port(text: str) -> int:
+    port = _number(text)
+    if not 0 <= port <= 65535:
+        raise errors.UsageError("port must be from 0 to 65535")
+    return port
+
+
+parse_time = _checked(_time)
+count = _checked(_count)
+row_limit = _checked(_row_limit)
+port = _checked(_port)
+email = _checked(inputs.email)
+meeting_id = _checked(inputs.meeting_id)
+grant_id = _checked(inputs.grant_id)
+source_name = _checked(inputs.source_name)
 
 
 Commands = argparse._SubParsersAction  # what add_subparsers returns: where the commands of a level are added
@@ -68,7 +106,8 @@ def _sync_commands(sub: Commands) -> None:
     s.add_argument("--dry-run", action="store_true", help="print what would change; write nothing")
     s.add_argument("--check", action="store_true", help="exit 1 when changes are pending; write nothing")
     s.add_argument("--full", action="store_true", help="full reads instead of incremental ones")
-    s.add_argument("--source", action="append", metavar="NAME", help="only this source (repeatable)")
+    s.add_argument("--source", action="append", type=source_name, metavar="NAME",
+                   help="only this source (repeatable)")
     s.add_argument("--allow-mass-deactivation", action="store_true", help="override the safety gate once")
     sub.add_parser("run", help="the daemon: scheduler and HTTP API").set_defaults(func=tools.run)
     sub.add_parser("status", help="last runs, cursors, warnings").set_defaults(func=sync.status)
@@ -82,18 +121,18 @@ def _people_commands(sub: Commands) -> None:
     ul.add_argument("--license", choices=["trial", "permanent", "grace", "demonstration", "none"])
     us = u.add_parser("show")
     us.set_defaults(func=people.users_show)
-    us.add_argument("email")
+    us.add_argument("email", type=email)
 
     e = sub.add_parser("explain", help="what hosting would do for one person, and why")
     e.set_defaults(func=people.explain)
-    e.add_argument("email")
+    e.add_argument("email", type=email)
     e.add_argument("--at", type=parse_time, metavar="DATE", help="ask about a date or time (default now)")
 
     j = sub.add_parser("journal", help="the audit trail")
     j.set_defaults(func=people.journal)
-    j.add_argument("--person", metavar="EMAIL")
+    j.add_argument("--person", type=email, metavar="EMAIL")
     j.add_argument("--since", type=parse_time, metavar="T")
-    j.add_argument("--limit", type=_positive, default=None)
+    j.add_argument("--limit", type=row_limit, default=None)
 
     sub.add_parser("conflicts", help="standing conflicts with their records").set_defaults(func=people.conflicts)
 
@@ -105,18 +144,18 @@ def _license_commands(sub: Commands) -> None:
     lr.add_argument("--at", type=parse_time, metavar="DATE")
     lp = lic.add_parser("purchase")
     lp.set_defaults(func=licenses.purchase)
-    lp.add_argument("count", type=_positive)
+    lp.add_argument("count", type=count)
     ld = lic.add_parser("demo")
     ld.set_defaults(func=licenses.demo)
-    ld.add_argument("count", type=_positive)
+    ld.add_argument("count", type=count)
     ld.add_argument("--expires", type=parse_time, required=True, metavar="DATE")
-    ld.add_argument("--id", dest="grant_id", metavar="ID", help="grant id (default generated)")
+    ld.add_argument("--id", dest="grant_id", type=grant_id, metavar="ID", help="grant id (default generated)")
     lt = lic.add_parser("trial")
     lt.set_defaults(func=licenses.trial)
     lt.add_argument("--start", type=parse_time, required=True, metavar="DATE")
     lres = lic.add_parser("reserve")
     lres.set_defaults(func=licenses.reserve)
-    lres.add_argument("email")
+    lres.add_argument("email", type=email)
     lu = lic.add_parser("upgrade")
     lu.set_defaults(func=licenses.upgrade)
     lu.add_argument("--to", choices=["2.5"], required=True)
@@ -127,11 +166,11 @@ def _meeting_commands(sub: Commands) -> None:
     m = _group(sub, "meetings", "host requests")
     ms = m.add_parser("start")
     ms.set_defaults(func=licenses.meeting_start)
-    ms.add_argument("email")
-    ms.add_argument("--meeting", metavar="ID")
+    ms.add_argument("email", type=email)
+    ms.add_argument("--meeting", type=meeting_id, metavar="ID")
     me = m.add_parser("end")
     me.set_defaults(func=licenses.meeting_end)
-    me.add_argument("meeting_id")
+    me.add_argument("meeting_id", type=meeting_id)
 
 
 def _tool_commands(sub: Commands) -> None:
@@ -146,12 +185,12 @@ def _tool_commands(sub: Commands) -> None:
     dm = sub.add_parser("demo", help="run a self-contained demonstration on the AXL simulator")
     dm.set_defaults(func=demo.demo)
     dm.add_argument("--dir", metavar="DIR", help="where to leave the demo's files (default ./demo-TIMESTAMP)")
-    dm.add_argument("--users", type=_positive, default=3000)
+    dm.add_argument("--users", type=count, default=3000)
 
     sim = _group(sub, "simulate", "test peers", metavar="PEER")
     sc = sim.add_parser("cucm", help="the AXL simulator")
     sc.set_defaults(func=tools.simulate_cucm)
-    sc.add_argument("--users", type=_positive, default=1000)
-    sc.add_argument("--port", type=int, default=8443)
+    sc.add_argument("--users", type=count, default=1000)
+    sc.add_argument("--port", type=port, default=8443)
     sc.add_argument("--seed", type=int, default=1)
     sc.add_argument("--tls", action="store_true")

@@ -28,7 +28,7 @@ from starlette.routing import Route
 from syncd import errors
 from syncd.daemon.health import health
 from syncd.daemon.metrics import Metrics
-from syncd.licensing import admin
+from syncd.licensing import admin, inputs
 from syncd.logging import get_logger
 from syncd.runtime import Runtime
 from syncd.store.db import DatabaseUnavailable, DiskFull
@@ -37,7 +37,6 @@ from syncd.views import explain, licenses, people, runs
 
 log = get_logger("syncd.api")
 
-MAX_ID = 200            # meeting ids and e-mail addresses longer than this are refused
 MAX_BODY = 64 * 1024    # request bodies are tiny JSON objects; a larger one is refused unread
 QUERY_TOKENS = ("token", "access_token", "api_token", "bearer")
 START_TIMEOUT = 30.0    # seconds for uvicorn to listen
@@ -105,26 +104,26 @@ async def _json_body(request: Request, allowed: set[str]) -> dict[str, Any]:
     return body
 
 
-def _optional_text(body: dict[str, Any], key: str) -> str | None:
+Check = Callable[[str], str]
+
+
+def _optional_text(body: dict[str, Any], key: str, check: Check) -> str | None:
+    """The body's string ``key`` (None when absent), trimmed and held to the store's limits by ``check``."""
     value = body.get(key)
     if value is None:
         return None
-    if not isinstance(value, str) or not value.strip() or len(value) > MAX_ID:
-        raise BadRequest(f"{key!r} must be a non-empty string of at most {MAX_ID} characters")
-    return value.strip()
+    if not isinstance(value, str) or not value.strip():
+        raise BadRequest(f"{key!r} must be a non-empty string")
+    try:
+        return check(value.strip())
+    except errors.UsageError as e:
+        raise BadRequest(f"{key!r}: {e}") from None
 
 
-def _required_text(body: dict[str, Any], key: str) -> str:
-    value = _optional_text(body, key)
+def _required_text(body: dict[str, Any], key: str, check: Check) -> str:
+    value = _optional_text(body, key, check)
     if value is None:
         raise BadRequest(f"{key!r} is required")
-    return value
-
-
-def _path_id(request: Request, name: str, what: str) -> str:
-    value: str = request.path_params[name]
-    if len(value) > MAX_ID:
-        raise BadRequest(f"{what} longer than {MAX_ID} characters")
     return value
 
 
@@ -176,12 +175,12 @@ async def _license_report(request: Request) -> Response:
 
 
 async def _person(request: Request) -> Response:
-    email = _path_id(request, "email", "e-mail address")
+    email = inputs.email(request.path_params["email"])
     return JSONResponse(await run_in_threadpool(people.user_show, _service(request).api_runtime, email))
 
 
 async def _explain(request: Request) -> Response:
-    email = _path_id(request, "email", "e-mail address")
+    email = inputs.email(request.path_params["email"])
     rt = _service(request).api_runtime
     return JSONResponse(await run_in_threadpool(explain.explain, rt, email, datetime.now(UTC)))
 
@@ -191,7 +190,7 @@ async def _last_runs(request: Request) -> Response:
 
 
 async def _run_report(request: Request) -> Response:
-    run_id = _path_id(request, "run_id", "run id")
+    run_id = inputs.run_id(request.path_params["run_id"])
     try:
         return JSONResponse(await run_in_threadpool(runs.run_report, _service(request).api_runtime, run_id))
     except runs.UnknownRun as e:
@@ -200,8 +199,8 @@ async def _run_report(request: Request) -> Response:
 
 async def _meeting_start(request: Request) -> Response:
     body = await _json_body(request, {"host", "meeting_id"})
-    host = _required_text(body, "host")
-    mid = _optional_text(body, "meeting_id")
+    host = _required_text(body, "host", inputs.email)
+    mid = _optional_text(body, "meeting_id", inputs.meeting_id)
     try:
         outcome = await run_in_threadpool(admin.start_meeting, _service(request).api_runtime, host, mid)
     except admin.MeetingIdUsed as e:
@@ -211,7 +210,7 @@ async def _meeting_start(request: Request) -> Response:
 
 
 async def _meeting_end(request: Request) -> Response:
-    mid = _path_id(request, "meeting_id", "meeting id")
+    mid = inputs.meeting_id(request.path_params["meeting_id"])
     try:
         outcome = await run_in_threadpool(admin.end_meeting, _service(request).api_runtime, mid)
     except errors.UnknownPerson:
@@ -229,6 +228,8 @@ async def _sync(request: Request) -> Response:
         raise BadRequest("'full' must be true or false")
     if sources is not None and (not isinstance(sources, list) or not all(isinstance(s, str) for s in sources)):
         raise BadRequest("'sources' must be a list of source names")
+    for name in sources or ():
+        inputs.source_name(name)
     return JSONResponse(await run_in_threadpool(_service(request).sync_now, full, sources or None))
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
 from connectors.emails import email_key
@@ -25,6 +25,7 @@ from policy import (
     Upgrade,
 )
 from syncd import errors
+from syncd.licensing import inputs
 from syncd.licensing.cache import ledger_cache
 from syncd.licensing.ledger import decide_and_save
 from syncd.runtime import Runtime
@@ -94,7 +95,11 @@ def _one(rt: Runtime, event: Any, subjects: tuple[str, ...] = (), now: datetime 
 
 
 def purchase(rt: Runtime, count: int) -> Outcome:
-    return _one(rt, PurchasePermanent(count))
+    def within_cap(conn: Connection) -> None:
+        installed = conn.execute(select(func.coalesce(func.sum(tables.purchases.c.count), 0))).scalar_one()
+        inputs.purchase_total(int(installed), count)
+
+    return _one(rt, PurchasePermanent(count), check=within_cap)
 
 
 def grant_demo(rt: Runtime, count: int, expires: datetime, grant_id: str | None) -> Outcome:

@@ -26,7 +26,10 @@ def parse_duration(value: Any) -> timedelta:
     text = value.strip().lower().replace(" ", "")
     if not _DURATION_WHOLE.fullmatch(text):
         raise ValueError(f'invalid duration {value!r}: use a number and a unit (ms, s, m, h, d, w), e.g. "15m"')
-    return sum((float(n) * _UNIT[u] for n, u in _DURATION_PART.findall(text)), timedelta(0))
+    try:
+        return sum((float(n) * _UNIT[u] for n, u in _DURATION_PART.findall(text)), timedelta(0))
+    except OverflowError:
+        raise ValueError(f"duration {value!r} is too long") from None
 
 
 _CRON_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")

@@ -51,16 +51,21 @@ class ReconcileConfig(Section):
     require_cucm: Bool = True
 
 
+# The longest span any license setting adds to a time (syncd.store.limits keeps the times far enough from the
+# end of the calendar for it).
+MAX_DAYS = 3650
+
+
 class LicensesConfig(Section):
     cwms_version: Literal["2.0", "2.5"] = "2.5"
     max_concurrent_meetings: Int | None = Field(default=None, ge=1, le=1000)
-    release_hold: Duration = timedelta(0)
-    meeting_timeout: PositiveDuration = timedelta(hours=24)
-    grace_days: Int = Field(default=180, ge=1, le=3650)
-    trial_days: Int = Field(default=180, ge=1, le=3650)
+    release_hold: Duration = Field(default=timedelta(0), le=timedelta(days=MAX_DAYS))
+    meeting_timeout: PositiveDuration = Field(default=timedelta(hours=24), le=timedelta(days=MAX_DAYS))
+    grace_days: Int = Field(default=180, ge=1, le=MAX_DAYS)
+    trial_days: Int = Field(default=180, ge=1, le=MAX_DAYS)
     grace_limit: Int | None = Field(default=None, ge=0)
     grace_promotion: Literal["purchase", "any", "manual"] = "purchase"
-    idle_release_days: Int = Field(default=90, ge=1, le=3650)
+    idle_release_days: Int = Field(default=90, ge=1, le=MAX_DAYS)
 
     @field_validator("cwms_version", mode="before")
     @classmethod

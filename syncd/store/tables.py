@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
 )
 
+from syncd.store.limits import ACTOR, EMAIL, GRANT_ID, KEY, MEETING_ID, RUN_ID, SOURCE
 from syncd.store.types import BigIntKey, NullableJSON, UTCDateTime
 
 NAMING_CONVENTION = {
@@ -32,12 +33,6 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
-
-EMAIL = 320  # RFC 5321 maximum
-SOURCE = 64  # a configured source name
-KEY = 128  # a source's record key: CUCM pkid, AD objectGUID, file row key
-RUN_ID = 32  # uuid4 hex
-ACTOR = 128  # cli:$USER | api | scheduler
 
 metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
@@ -82,7 +77,7 @@ source_records = Table(
 demo_grants = Table(
     "demo_grants",
     metadata,
-    Column("id", String(64), primary_key=True),
+    Column("id", String(GRANT_ID), primary_key=True),
     Column("count", Integer, nullable=False),
     Column("granted_at", UTCDateTime, nullable=False),
     Column("expires_at", UTCDateTime, nullable=False),
@@ -182,7 +177,7 @@ run_sources = Table(
 meetings = Table(
     "meetings",
     metadata,
-    Column("meeting_id", String(KEY), primary_key=True),
+    Column("meeting_id", String(MEETING_ID), primary_key=True),
     Column("person_id", ForeignKey("people.id"), index=True, nullable=False),
     Column("started_at", UTCDateTime, nullable=False),
     Column("ended_at", UTCDateTime, index=True),

@@ -69,7 +69,7 @@ def test_unknown_person_and_usage_errors(site: Site):
                  ("meetings", "start", "ghost@example.com"), ("users", "show", "ghost@example.com")):
         one_line_error(site.run(*args, check=None), 65, "unknown person: ghost@example.com")
     one_line_error(site.run("meetings", "end", "no-such-meeting", check=None), 65, "no open meeting")
-    one_line_error(site.run("licenses", "purchase", "-3", check=None), 2, "must be at least 1")
+    one_line_error(site.run("licenses", "purchase", "-3", check=None), 2, "must be from 1 to 400,000")
     one_line_error(site.run("explain", "user1@example.com", "--at", "next tuesday", check=None), 2, "--at")
     one_line_error(site.run("sync", "--source", "nope", check=None), 2, "unknown source: nope")
     one_line_error(site.run("frobnicate", check=None), 2, "invalid choice")

@@ -691,3 +691,12 @@ def test_empty_required_path_is_an_error():
     with pytest.raises(ConfigError) as exc:
         cfg(sources={"file": [{"path": ""}], "cucm": [{**CUCM, "ca_file": "  "}]})
     assert errors_of(exc) == {"sources.file[0].path": "empty path", "sources.cucm[0].ca_file": "empty path"}
+
+
+@pytest.mark.parametrize("key", ["release_hold", "meeting_timeout"])
+@pytest.mark.parametrize("text", ["3651d", "99999999999999d"])
+def test_license_durations_are_at_most_ten_years(key, text):
+    assert cfg(licenses={key: "3650d"}).licenses.model_dump()[key] == timedelta(days=3650)
+    with pytest.raises(ConfigError) as exc:
+        cfg(licenses={key: text})
+    assert list(errors_of(exc)) == [f"licenses.{key}"]
