@@ -23,6 +23,8 @@ from typing import Any
 import structlog
 from structlog.typing import EventDict, Processor, WrappedLogger
 
+from syncd.visible import visible
+
 REDACTED = "***"
 
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -103,6 +105,24 @@ def _leading_keys_first(_logger: WrappedLogger, _method: str, event_dict: EventD
     ordered = {k: event_dict[k] for k in _LEADING_KEYS if k in event_dict}
     ordered.update((k, v) for k, v in event_dict.items() if k not in ordered)
     return ordered
+
+
+# Values rendered over several lines on purpose: each line is made visible, the line breaks stay.
+_MULTILINE_KEYS = ("exception", "stack")
+
+
+def _visible_lines(text: str) -> str:
+    return "\n".join(visible(line) for line in text.split("\n"))
+
+
+def visible_processor(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> EventDict:
+    """structlog processor for console lines: the console renderer writes a text value as it is, so an ESC or a
+    newline in a user's name would reach the terminal; every text value is made visible first (JSON lines need
+    none of this: JSON escapes controls)."""
+    for key, value in event_dict.items():
+        if isinstance(value, str):
+            event_dict[key] = _visible_lines(value) if key in _MULTILINE_KEYS else visible(value)
+    return event_dict
 
 
 class _RedactingRenderer:
@@ -197,7 +217,8 @@ def configure_logging(level: str | int = "INFO", fmt: str = "auto") -> None:
         tail: list[Processor] = [structlog.processors.format_exc_info, redact_processor, _leading_keys_first]
         renderer = structlog.processors.JSONRenderer(default=repr, sort_keys=False)
     else:
-        tail = [redact_processor]
+        # Tracebacks rendered to text here, so that the exception's message is made visible like any value.
+        tail = [structlog.processors.format_exc_info, redact_processor, visible_processor]
         colors = bool(getattr(sys.stderr, "isatty", lambda: False)())
         renderer = structlog.dev.ConsoleRenderer(colors=colors)
     final = _RedactingRenderer(renderer)

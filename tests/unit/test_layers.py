@@ -19,6 +19,7 @@ PACKAGES = ("policy", "connectors", "syncd")
 
 # Inside syncd, lowest first. A room is a subpackage (syncd/sync/) or a top-level module (syncd/journal.py).
 RANKS: dict[str, int] = {
+    "syncd.visible": -1,        # imports nothing; the logging and every printed line use it
     "syncd": 0, "syncd.errors": 0, "syncd.logging": 0, "syncd.emails": 0,
     "syncd.settings": 1, "syncd.store": 1,
     "syncd.journal": 2, "syncd.runtime": 2,

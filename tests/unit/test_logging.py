@@ -226,3 +226,15 @@ def test_resolved_config_secret_never_reaches_logs(tmp_path, capsys, monkeypatch
     get_logger("t").error(f"AXL said 401 for axl:{value}", config=repr(config))
     _, err = capsys.readouterr()
     assert secret not in err and "axl:***" in err
+
+
+def test_console_lines_show_controls_escaped(capsys):
+    configure_logging("INFO", "console")
+    try:
+        raise RuntimeError("bad name \x1b]0;t\x07")
+    except RuntimeError:
+        get_logger("t").exception("user \x1b[2J\u202e", userid="evil\x1b[2J", name="Eve\nforged line")
+    _, err = capsys.readouterr()
+    assert "\x1b" not in err and "\u202e" not in err and "\x07" not in err
+    assert r"user \x1b[2J\u202e" in err and r"evil\x1b[2J" in err and r"bad name \x1b]0;t\x07" in err
+    assert "forged line" not in err.splitlines()[1:] and "Traceback" in err

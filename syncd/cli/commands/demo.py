@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from syncd.cli.invocation import Invocation
+from syncd.cli.output import text_lines
 from syncd.cli.text import explain_text, license_report_text, sync_text
 from syncd.licensing import admin
 from syncd.logging import configure_logging
@@ -59,7 +60,7 @@ class _Printer:
         if key is not None:
             self.doc[key] = obj
         if not self.json_out:
-            sys.stdout.write(f"\n== {title}\n" + "".join(f"   {line}\n" for line in lines))
+            sys.stdout.write("\n" + text_lines([f"== {title}"]) + text_lines(lines, indent="   "))
             sys.stdout.flush()
 
 

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import sys
-
 from syncd import errors
 from syncd.cli.invocation import Invocation
-from syncd.cli.output import out
+from syncd.cli.output import fail, out
 from syncd.cli.text import status_text, sync_text
 from syncd.views.status import status as status_view
 
@@ -23,10 +21,10 @@ def sync(inv: Invocation) -> int:
                       allow_mass_deactivation=args.allow_mass_deactivation)
     out(args, report.to_dict(), sync_text(report))
     if report.refusal is not None:
-        sys.stderr.write(f"syncd: {report.refusal.message}\n")
+        fail(report.refusal.message)
     for name in report.failed_sources:
         src = next(s for s in report.plan.sources if s.name == name)  # type: ignore[union-attr]
-        sys.stderr.write(f"syncd: source {name} unavailable: {src.error}\n")
+        fail(f"source {name} unavailable: {src.error}")
     return report.exit_code
 
 
