@@ -117,6 +117,15 @@ class Removed:
     key: str
 
 
+@dataclass(frozen=True, slots=True)
+class Invalid:
+    """What ``Fact.convert`` makes of a record that the store cannot hold (``connectors.facts`` checks each value):
+    it is skipped, counted and named, and a full read keeps the stored fact of its key."""
+
+    key: str
+    reason: str
+
+
 class FactType(Protocol):
     """What the reconciler and the store need of any fact. ``to_data`` is what ``source_records.data`` holds and
     ``digest`` decides whether a record changed: both are a stored format, kept byte-identical across versions."""

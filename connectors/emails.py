@@ -8,7 +8,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
-MAX_EMAIL_LENGTH = 320   # RFC 5321: 64 + 1 + 255
+from connectors.limits import EMAIL
+
 _SPACE = re.compile(r"\s")
 
 
@@ -17,6 +18,6 @@ def email_key(raw: str | None) -> str | None:
     if raw is None:
         return None
     key = (raw if raw.isascii() else unicodedata.normalize("NFC", raw)).strip().casefold()
-    if not key or "@" not in key or len(key) > MAX_EMAIL_LENGTH or _SPACE.search(key):
+    if not key or "@" not in key or len(key) > EMAIL or _SPACE.search(key):
         return None
     return key

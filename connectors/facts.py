@@ -1,4 +1,7 @@
-"""Helpers every fact class uses: the digest and the shared-string normalisers.
+"""Helpers every fact class uses: the digest, the shared-string normalisers and the checks of a record's values.
+
+Every value from a source is checked once, where its fact is made (``convert``), against the limits of the store
+(:mod:`connectors.limits`): a record that fails becomes a ``connectors.base.Invalid``, never a row the database refuses.
 
 A full read keeps 400,000 facts in memory: where the normalised form equals what the source sent (the usual
 case), the fact shares the record's string instead of holding a copy.
@@ -7,6 +10,7 @@ case), the fact shares the record's string instead of holding a copy.
 from __future__ import annotations
 
 import hashlib
+import re
 
 from connectors.emails import email_key
 
@@ -25,3 +29,35 @@ def person_key(raw: str | None) -> str | None:
     """``email_key(raw)``, sharing ``raw`` when it is already the key."""
     key = email_key(raw)
     return raw if key == raw else key
+
+
+# NUL and lone surrogates: neither database stores them (PostgreSQL refuses NUL in text and JSON; a lone surrogate
+# is not UTF-8), so no stored value may carry them.
+_NOT_STORABLE = re.compile("[\x00\ud800-\udfff]")
+
+# What an identifier (record key, e-mail key) must also be free of: controls, DEL, C1 and the bidi controls and
+# separators that make one shown key read as another.
+_NOT_ID = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029\ud800-\udfff]")
+
+
+def id_problem(what: str, value: str | None, limit: int) -> str | None:
+    """Why ``value`` cannot be an identifier (too long, a control, bidi or unstorable character), or None."""
+    if value is None:
+        return None
+    if len(value) > limit:
+        return f"{what} longer than {limit} characters"
+    if _NOT_ID.search(value):
+        return f"{what} has a control or bidi character"
+    return None
+
+
+def text_problem(what: str, value: str | None, limit: int) -> str | None:
+    """Why the store cannot hold ``value`` (too long, a NUL or a lone surrogate), or None."""
+    if value is None:
+        return None
+    if len(value) > limit:
+        return f"{what} longer than {limit} characters"
+    if _NOT_STORABLE.search(value):
+        return f"{what} has a NUL or a lone surrogate"
+    return None

@@ -9,6 +9,7 @@ SAFETY_REFUSED = 3
 HOST_REFUSED = 4
 UNKNOWN_OR_REFUSED = 65     # unknown person or a refused admin action
 SOURCE_UNAVAILABLE = 69
+INTERNAL = 70               # EX_SOFTWARE: an unexpected exception, a bug to report
 DATABASE = 74               # database unavailable or disk full
 LOCKED = 75                 # another run holds the lock
 CONFIG = 78

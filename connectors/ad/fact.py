@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
+from connectors import limits
 from connectors.ad.records import AdUser
-from connectors.base import Role
-from connectors.facts import digest, norm_key, person_key
+from connectors.base import Invalid, Role
+from connectors.facts import digest, id_problem, norm_key, person_key, text_problem
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,4 +65,16 @@ class AdFact:
         return cls(norm_key(r.guid), person_key(r.mail), r.mail, sam, r.user_principal_name,
                    not r.enabled, r.deleted, r.account_expires, r.in_host_group)
 
-    convert = from_record
+    def problem(self) -> str | None:
+        """Why the store cannot hold this fact, or None."""
+        return (id_problem("key", self.key, limits.KEY) or id_problem("e-mail", self.email, limits.EMAIL)
+                or text_problem("mail", self.raw_email, limits.TEXT)
+                or text_problem("sAMAccountName", self.sam, limits.TEXT)
+                or text_problem("userPrincipalName", self.upn, limits.TEXT))
+
+    @classmethod
+    def convert(cls, r: AdUser) -> AdFact | Invalid:
+        """What a read keeps of each record as it arrives; an account the store cannot hold is named and skipped."""
+        fact = cls.from_record(r)
+        problem = fact.problem()
+        return Invalid(fact.key, problem) if problem else fact

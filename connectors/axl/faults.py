@@ -28,8 +28,8 @@ class Fault:
 
     @property
     def message(self) -> str:
-        text = self.axlmessage or self.faultstring or "unknown fault"
-        return " ".join(text.split())   # one line
+        text = " ".join((self.axlmessage or "").split()) or " ".join(self.faultstring.split())   # one line
+        return text or "unknown fault"      # a message of whitespace alone (U+0085 is whitespace) says nothing
 
     @property
     def too_large(self) -> bool:

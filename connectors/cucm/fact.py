@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
-from connectors.base import Removed, Role
+from connectors import limits
+from connectors.base import Invalid, Removed, Role
 from connectors.cucm.records import CucmUser
-from connectors.facts import digest, norm_key, person_key
+from connectors.facts import digest, id_problem, norm_key, person_key, text_problem
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,10 +53,23 @@ class CucmFact:
         name = " ".join(p for p in (r.firstname, r.lastname) if p) or None
         return cls(norm_key(r.uuid), person_key(r.mailid), r.mailid, r.userid, name, r.status, r.ldap_synced)
 
+    def problem(self) -> str | None:
+        """Why the store cannot hold this fact, or None."""
+        return (id_problem("key", self.key, limits.KEY) or id_problem("e-mail", self.email, limits.EMAIL)
+                or text_problem("mailid", self.raw_email, limits.TEXT)
+                or text_problem("userid", self.userid, limits.TEXT) or text_problem("name", self.name, limits.NAME))
+
     @classmethod
-    def convert(cls, r: CucmUser) -> CucmFact | Removed:
-        """What a read keeps of each record as it arrives: a removed user only names a key to drop."""
-        return Removed(norm_key(r.uuid)) if r.removed else cls.from_record(r)
+    def convert(cls, r: CucmUser) -> CucmFact | Removed | Invalid:
+        """What a read keeps of each record as it arrives: a removed user only names a key to drop, a user the
+        store cannot hold is named and skipped."""
+        if r.removed:
+            key = norm_key(r.uuid)
+            problem = id_problem("key", key, limits.KEY)
+            return Invalid(key, problem) if problem else Removed(key)
+        fact = cls.from_record(r)
+        problem = fact.problem()
+        return Invalid(fact.key, problem) if problem else fact
 
 
 @functools.lru_cache(maxsize=64)

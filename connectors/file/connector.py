@@ -67,6 +67,16 @@ def _ad(row: dict[str, Any]) -> AdUser:
     )
 
 
+def _what(e: Exception) -> str:
+    """A parse error in one line: a CSV field over ``csv.field_size_limit`` is a ``csv.Error``, JSON nested deeper
+    than the interpreter's recursion limit a ``RecursionError``."""
+    if isinstance(e, KeyError):
+        return f"missing field {e}"
+    if isinstance(e, RecursionError):
+        return "nested too deeply"
+    return (str(e).splitlines() or [type(e).__name__])[0]
+
+
 # The row parser of each kind of record a file can hold.
 _ROWS = {"cucm": _cucm, "ad": _ad}
 
@@ -105,8 +115,8 @@ class FileConnector:
                 n += 1
         except (OSError, UnicodeDecodeError) as e:
             return self._failed(f"cannot read {self.options.path}: {e.strerror if isinstance(e, OSError) else e}")
-        except (ValueError, KeyError, TypeError) as e:
-            what = f"missing field {e}" if isinstance(e, KeyError) else str(e).splitlines()[0]
+        except (ValueError, KeyError, TypeError, OverflowError, csv.Error, RecursionError) as e:
+            what = _what(e)
             where = "row" if self.options.format == "csv" else "line"
             return self._failed(f"{self.options.path} {where} {n}: {what}")
         return SourceBatch(self.name, self.options.kind, records, complete=True, full=True, cursor=None)

@@ -3,6 +3,9 @@
 Read endpoints are open (the API binds to 127.0.0.1 by default); mutating ones need ``Authorization: Bearer
 TOKEN`` with the token from the configuration. A token in the query string is refused (query strings end up
 in logs and proxies); no request line or header is logged by this app, and uvicorn's access log is off.
+A request whose ``Host:`` is not the listen address, a loopback name or one of ``[api] allowed_hosts`` is refused
+(400), so a web page cannot read the API through a DNS-rebinding name; a request body must be
+``application/json`` (415), which a cross-site form cannot send. Slow clients: server.py.
 Every database call runs in a worker thread; each write is one transaction (admin.py), so several nodes on one
 PostgreSQL database grant consistently. Every read route answers with a ``syncd.views`` function's data: the
 same JSON as the matching CLI command's ``--json``.
@@ -21,16 +24,21 @@ from typing import Any, Protocol
 import uvicorn
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from syncd import errors
 from syncd.daemon.health import health
 from syncd.daemon.metrics import Metrics
+from syncd.daemon.server import quiet_accept_errors, uvicorn_config
 from syncd.licensing import admin, inputs
 from syncd.logging import get_logger
 from syncd.runtime import Runtime
+from syncd.settings.schema import ApiConfig
 from syncd.store.db import DatabaseUnavailable, DiskFull
 from syncd.store.locks import LockHeld
 from syncd.views import explain, licenses, people, runs
@@ -39,6 +47,7 @@ log = get_logger("syncd.api")
 
 MAX_BODY = 64 * 1024    # request bodies are tiny JSON objects; a larger one is refused unread
 QUERY_TOKENS = ("token", "access_token", "api_token", "bearer")
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
 START_TIMEOUT = 30.0    # seconds for uvicorn to listen
 
 
@@ -67,6 +76,39 @@ class BadRequest(Exception):
     pass
 
 
+class NotJson(Exception):
+    pass
+
+
+def _host_name(header: str) -> str:
+    """The name of a ``Host:`` header, without its port: ``"[::1]:8765"`` -> ``"::1"``."""
+    if header.startswith("["):
+        return header[1:].partition("]")[0].lower()
+    return header.partition(":")[0].lower()
+
+
+def host_allowed(header: str, api: ApiConfig) -> bool:
+    """Whether ``header`` names the listen address, a loopback name or one of ``allowed_hosts``."""
+    return _host_name(header) in {api.host.lower(), *LOOPBACK_NAMES, *api.allowed_hosts}
+
+
+class HostCheck:
+    """Refuses (400) a request whose ``Host:`` the configuration does not allow (read at each request)."""
+
+    def __init__(self, app: ASGIApp, service: Service) -> None:
+        self.app = app
+        self.service = service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            header = Headers(scope=scope).get("host", "")
+            if not host_allowed(header, self.service.api_runtime.config.api):
+                response = _error(400, "bad_host", "this Host: is not the API's; add it to [api] allowed_hosts")
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
 def _authorized(request: Request, token: str | None) -> JSONResponse | None:
     """None when the request carries the right bearer token, else the 401 answer."""
     challenge = {"WWW-Authenticate": 'Bearer realm="syncd"'}
@@ -85,6 +127,9 @@ def _authorized(request: Request, token: str | None) -> JSONResponse | None:
 
 
 async def _json_body(request: Request, allowed: set[str]) -> dict[str, Any]:
+    media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if media_type not in ("", "application/json"):
+        raise NotJson(f"the body must be application/json, not {media_type}")
     raw = b""
     async for chunk in request.stream():
         raw += chunk
@@ -92,6 +137,8 @@ async def _json_body(request: Request, allowed: set[str]) -> dict[str, Any]:
             raise BadRequest(f"request body larger than {MAX_BODY} bytes")
     if not raw.strip():
         return {}
+    if not media_type:
+        raise NotJson("a request body needs Content-Type: application/json")
     try:
         body = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as e:
@@ -147,6 +194,8 @@ def _guarded(fn: Handler, mutating: bool = False) -> Handler:
             return await fn(request)
         except BadRequest as e:
             return _error(400, "bad_request", str(e))
+        except NotJson as e:
+            return _error(415, "unsupported_media_type", str(e))
         except errors.UnknownPerson as e:
             return _error(404, "unknown_person", str(e))
         except errors.UserError as e:
@@ -247,7 +296,7 @@ def create_app(service: Service) -> Starlette:
         Route("/api/v1/meetings/{meeting_id}", _guarded(_meeting_end, mutating=True), methods=["DELETE"]),
         Route("/api/v1/sync", _guarded(_sync, mutating=True), methods=["POST"]),
     ]
-    app = Starlette(routes=routes)
+    app = Starlette(routes=routes, middleware=[Middleware(HostCheck, service=service)])
     app.state.service = service
     return app
 
@@ -255,9 +304,8 @@ def create_app(service: Service) -> Starlette:
 def start_server(app: Starlette, host: str, port: int, listen: str) -> tuple[uvicorn.Server, threading.Thread, str]:
     """Serve ``app`` with uvicorn on its own thread; once listening: the server, its thread and the address it
     listens on (port 0 picks a free port). A configuration error (78) when it cannot listen."""
-    cfg = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False, lifespan="off",
-                         timeout_graceful_shutdown=2, server_header=False)
-    server = uvicorn.Server(cfg)
+    quiet_accept_errors()
+    server = uvicorn.Server(uvicorn_config(app, host, port))
     thread = threading.Thread(target=server.run, name="api", daemon=True)
     thread.start()
     deadline = time.monotonic() + START_TIMEOUT

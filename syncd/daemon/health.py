@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
 REFUSED = ("the last run was refused by the safety gate; an admin must run "
            "`syncd sync --allow-mass-deactivation` or fix the source")
+FAILED = "the last run failed: its error is in the log"
 
 
 def stale_after(rt: Runtime) -> timedelta:
@@ -42,6 +43,8 @@ def health(rt: Runtime, now: datetime | None = None) -> tuple[bool, dict[str, An
     reasons = [p for s in reads.sources if (p := _problem(s, now, limit))]
     if reads.last_result == "refused":
         reasons.append(REFUSED)
+    elif reads.last_result == "failed" and not reasons:    # a failed read already names its source's error
+        reasons.append(FAILED)
     if not reads.sources:
         reasons.append("no sources configured")
     body = {

@@ -81,5 +81,10 @@ class Metrics:
             self.runs.labels(src["name"], report.result).inc()
             self.duration.labels(src["name"]).observe(report.seconds)
 
+    def observe_failure(self, sources: list[str]) -> None:
+        """A run that raised: it has no report, so it counts as failed for every source it was to read."""
+        for name in sources:
+            self.runs.labels(name, "failed").inc()
+
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -141,6 +141,9 @@ class Daemon:
             log.error("scheduled job failed", job=kind, error=str(e))
         except Exception:
             log.exception("scheduled job failed", job=kind)
+            if kind != "sweep":
+                self.metrics.observe_failure([s.name for s in self.rt.config.sources.all()])
+                self._note_run("failed", kind, SCHEDULER_ACTOR)
         finally:
             self._leave()
             unbind_run()

@@ -129,12 +129,21 @@ class ApiConfig(Section):
     token_file: OptPath = None
     token_env: EnvName = None
     token_credential: CredentialName = None
+    allowed_hosts: list[str] = Field(default_factory=list)
 
     @field_validator("listen")
     @classmethod
     def _listen(cls, value: str) -> str:
         split_listen(value)
         return value
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _allowed_hosts(cls, value: list[str]) -> list[str]:
+        for name in value:
+            if not re.fullmatch(r"[A-Za-z0-9.:\[\]-]+", name) or name.count(":") == 1:
+                raise ValueError(f"expected a host name or address (no port, scheme or wildcard), got {name!r}")
+        return [name.strip("[]").lower() for name in value]
 
     @model_validator(mode="after")
     def _one_token(self) -> ApiConfig:

@@ -1,5 +1,7 @@
 """The limits of what the store holds: the column lengths of :mod:`syncd.store.tables` and the ranges that every
 input is checked against (:mod:`syncd.licensing.inputs`), so that the schema and the validation share one number.
+The limits of a record's values (e-mail keys, record keys, display names) come from :mod:`connectors.limits`,
+where the connectors validate every record against them.
 
 Changing a length here changes the schema: it needs a migration.
 """
@@ -8,9 +10,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-EMAIL = 320  # RFC 5321 maximum
+from connectors.limits import EMAIL as EMAIL
+from connectors.limits import KEY as KEY
+from connectors.limits import NAME as NAME
+
 SOURCE = 64  # a configured source name
-KEY = 128  # a source's record key (CUCM pkid, AD objectGUID, file row key) and a meeting id
 RUN_ID = 32  # uuid4 hex
 ACTOR = 128  # cli:$USER | api | scheduler
 GRANT_ID = 64  # a Demonstration grant's id

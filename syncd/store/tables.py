@@ -23,7 +23,7 @@ from sqlalchemy import (
     Text,
 )
 
-from syncd.store.limits import ACTOR, EMAIL, GRANT_ID, KEY, MEETING_ID, RUN_ID, SOURCE
+from syncd.store.limits import ACTOR, EMAIL, GRANT_ID, KEY, MEETING_ID, NAME, RUN_ID, SOURCE
 from syncd.store.types import BigIntKey, NullableJSON, UTCDateTime
 
 NAMING_CONVENTION = {
@@ -41,7 +41,7 @@ people = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("email", String(EMAIL), unique=True, nullable=False),
-    Column("display_name", String(256)),
+    Column("display_name", String(NAME)),
     Column("active", Boolean, nullable=False),
     Column("deleted", Boolean, default=False, nullable=False),
     Column("management", String(8), nullable=False),

@@ -24,7 +24,7 @@ from syncd import errors, journal
 from syncd.logging import bind_run, get_logger
 from syncd.runtime import Runtime
 from syncd.store import bulk
-from syncd.store.db import StoreError, begin_write, refresh_statistics
+from syncd.store.db import DatabaseUnavailable, DiskFull, StoreError, begin_write, refresh_statistics
 from syncd.store.locks import run_lock
 from syncd.sync import apply, safety, state
 from syncd.sync.plan import Plan, SourceSpec
@@ -81,9 +81,31 @@ class SyncReport:
         }
 
 
-def _record(conn: Any, rt: Runtime, report: SyncReport, now: datetime) -> None:
+def _record(conn: Any, rt: Runtime, report: SyncReport, now: datetime, exit_code: int | None = None) -> None:
     apply.record_run(conn, report.run_id, rt.actor, now, datetime.now(UTC), report.mode, report.result,
-                     report.exit_code, report.to_dict(), report.plan.sources if report.plan else [])
+                     report.exit_code if exit_code is None else exit_code, report.to_dict(),
+                     report.plan.sources if report.plan else [])
+
+
+def _record_failure(rt: Runtime, report: SyncReport, now: datetime, error: Exception) -> None:
+    """Record a run that raised, in a transaction of its own (the run's own was rolled back), so that the runs,
+    ``/healthz`` and the metrics see it. When the database cannot take even that, the run's error is the one
+    to report."""
+    report.result = "failed"
+    try:
+        with begin_write(rt.engine) as conn:
+            _record(conn, rt, report, now, _exit_code_of(error))
+    except Exception as e:    # the run's own error is raised next
+        log.warning("failed run not recorded", error=f"{type(e).__name__}: {e}".splitlines()[0])
+
+
+def _exit_code_of(error: Exception) -> int:
+    """The exit code the CLI gives a run that raised ``error`` (syncd/cli/main.py)."""
+    if isinstance(error, errors.UserError):
+        return error.exit_code
+    if isinstance(error, (DatabaseUnavailable, DiskFull)):
+        return errors.DATABASE
+    return errors.INTERNAL
 
 
 @contextlib.contextmanager
@@ -140,6 +162,11 @@ def run_sync(
         held.enter_context(_no_cyclic_gc())
         try:
             return _run(rt, report, specs, mode, full, sources, allow_mass_deactivation, now)
+        except Exception as e:
+            report.seconds = time.monotonic() - started
+            if mode == "apply":
+                _record_failure(rt, report, now, e)
+            raise
         finally:
             report.seconds = time.monotonic() - started
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from connectors.base import Role
+from connectors.base import Invalid, Role
 from connectors.options import MATCH_ORDER
 
 
@@ -71,6 +71,7 @@ class SourceOutcome:
     cursor: dict[str, Any] | None
     notes: list[str]
     skipped_no_email: int = 0
+    invalid: list[Invalid] = field(default_factory=list)     # records the store cannot hold, skipped
     seconds: float = 0.0             # how long the read took
     upserts: list[Any] = field(default_factory=list)     # facts new or changed
     deletes: list[str] = field(default_factory=list)      # keys no longer present
@@ -79,7 +80,7 @@ class SourceOutcome:
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "type": self.type, "complete": self.complete, "full": self.full,
                 "records": self.records, "error": self.error, "skipped_no_email": self.skipped_no_email,
-                "notes": list(self.notes), "seconds": round(self.seconds, 3)}
+                "invalid": len(self.invalid), "notes": list(self.notes), "seconds": round(self.seconds, 3)}
 
 
 @dataclass(slots=True)
@@ -132,6 +133,7 @@ class SourceFacts:
     facts: list[Any]
     removed: list[str]              # keys of records an incremental read reports deleted
     skipped_no_email: int
+    invalid: list[Invalid] = field(default_factory=list)     # records the store cannot hold, skipped
     seconds: float = 0.0            # how long the read took
 
 

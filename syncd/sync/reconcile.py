@@ -15,11 +15,13 @@ from datetime import datetime
 from typing import Any
 
 from connectors.base import PersonFact, Role, SourceBatch
+from connectors.limits import KEY
 from connectors.registry import fact_of, records_type
 from syncd.emails import lookalike_groups
 from syncd.sync.facts import source_facts
 from syncd.sync.match import AccountIndex, account_index, match_account
 from syncd.sync.plan import Change, PersonRow, Plan, SourceFacts, SourceOutcome, SourceSpec
+from syncd.visible import visible
 
 
 def source_specs(config: Any) -> list[SourceSpec]:
@@ -40,9 +42,13 @@ def merge_source(
         return dict(stored), outcome
     facts, removed = read.facts, read.removed
     outcome.skipped_no_email = read.skipped_no_email
+    outcome.invalid = read.invalid
     outcome.used = True
     if read.full:
         merged: dict[str, Any] = {f.key: f for f in facts}
+        for bad in read.invalid:     # a record skipped as invalid is not absent: nobody loses anything by it
+            if bad.key in stored:
+                merged[bad.key] = stored[bad.key]
         outcome.deletes = [k for k in stored if k not in merged]
     else:
         merged = dict(stored)
@@ -56,6 +62,26 @@ def merge_source(
         if old is None or old.digest != f.digest:
             outcome.upserts.append(f)
     return merged, outcome
+
+
+# The invalid records of a source named one by one in a run's warnings; the rest are counted in one more line.
+NAMED_INVALID = 20
+
+
+def invalid_warnings(outcome: SourceOutcome) -> list[str]:
+    """One line per invalid record of a source (up to ``NAMED_INVALID``), naming the source and the key."""
+    lines = [f"source {outcome.name}: record {_shown_key(bad.key)} skipped: {bad.reason}"
+             for bad in outcome.invalid[:NAMED_INVALID]]
+    if len(outcome.invalid) > NAMED_INVALID:
+        lines.append(f"source {outcome.name}: {len(outcome.invalid) - NAMED_INVALID} more invalid records skipped")
+    return lines
+
+
+def _shown_key(key: str) -> str:
+    """The key as text safe to show and to store in the run's summary, cut to the longest valid key: controls as
+    ``visible`` writes them, lone surrogates (which no encoder writes) as ``\\udXXX``."""
+    shown = visible(key[:KEY]).encode("utf-8", "backslashreplace").decode("utf-8")
+    return f'"{shown}"' + ("..." if len(key) > KEY else "")
 
 
 def plan(
@@ -95,7 +121,7 @@ def plan(
             emails |= set(ix.by_email)
     if scope is not None:
         emails &= set(scope)
-    warnings = [
+    warnings = [w for o in outcomes for w in invalid_warnings(o)] + [
         "look-alike addresses kept as different people: " + ", ".join(g)
         for g in lookalike_groups(emails)
     ]

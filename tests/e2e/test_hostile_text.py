@@ -17,13 +17,14 @@ from tests.e2e.site import SYNCD, Site, cucm_row
 # can carry in any text field.
 HOSTILE = "\x1b]0;t\x07\x1b[2J\n\r\t\u202e\x85\u2028\x9b"
 SHOWN = r"\x1b]0;t\x07\x1b[2J\n\r\t\u202e\x85\u2028\x9b"
-# An e-mail address holds no whitespace: what of HOSTILE survives as a person key.
-EVIL, EVIL_SHOWN = "evil\x1b[2j\x9b\u202e@example.com", r"evil\x1b[2j\x9b\u202e@example.com"
-TWIN, TWIN_SHOWN = "twin\x1b[2j@example.com", r"twin\x1b[2j@example.com"
+# A record whose e-mail key holds a control or bidi character is skipped where it is read (an invalid record),
+# so the people here have plain addresses and the hostile values travel in names, userids and account names.
+EVIL = "evil@example.com"
+TWIN = "twin@example.com"
 # The command line and the API refuse C0 and C1 controls in what they are given (exit 2, HTTP 400); bidi
 # controls and separators are no controls to them and come through to be shown.
 BIDI, BIDI_SHOWN = "\u202e\u2066\u200f\u061c\u2028", r"\u202e\u2066\u200f\u061c\u2028"
-EVE, EVE_SHOWN = "eve\u202e\u2066@example.com", r"eve\u202e\u2066@example.com"
+EVE = "eve@example.com"
 MEETING_JSON, MEETING_TEXT = "mj" + BIDI, "mt" + BIDI
 
 OBEYED = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
@@ -75,11 +76,11 @@ def _write_sources(site: Site) -> None:
 def test_every_text_command_shows_hostile_values_escaped_and_json_keeps_them(site: Site):
     _write_sources(site)
     dry = _text(site, "sync", "--dry-run")
-    assert EVIL_SHOWN in dry and EVE_SHOWN in dry
+    assert EVIL in dry and EVE in dry
     applied = _text(site, "sync")
-    assert EVIL_SHOWN in applied and TWIN_SHOWN in applied      # TWIN in a conflict line
+    assert TWIN in applied and "twin1" + SHOWN in applied      # the conflict line names the userids
     listed = _text(site, "users", "list")
-    assert EVIL_SHOWN in listed and EVE_SHOWN in listed
+    assert EVIL in listed and EVE in listed
     assert {EVIL, EVE} <= {p["email"] for p in _json(site, "users", "list")}
 
     shown = _text(site, "users", "show", EVE)
@@ -89,7 +90,7 @@ def test_every_text_command_shows_hostile_values_escaped_and_json_keeps_them(sit
     assert person["sources"]["ad"]["sam"] == "sam" + HOSTILE.lower()
 
     conflicts = _text(site, "conflicts")
-    assert TWIN_SHOWN in conflicts and "twin1" + SHOWN in conflicts and "twin2" + SHOWN in conflicts
+    assert TWIN in conflicts and "twin1" + SHOWN in conflicts and "twin2" + SHOWN in conflicts
     assert {r["userid"] for c in _json(site, "conflicts") for r in c["sources"]["cucm"]} == \
         {"twin1" + HOSTILE, "twin2" + HOSTILE}
 
@@ -99,11 +100,11 @@ def test_every_text_command_shows_hostile_values_escaped_and_json_keeps_them(sit
     assert _json(site, "meetings", "end", MEETING_JSON)["message"] == f"meeting {MEETING_JSON} ended"
     journal = _text(site, "journal")
     assert "mj" + BIDI_SHOWN in journal and "mt" + BIDI_SHOWN in journal
-    assert EVIL_SHOWN in journal and EVE_SHOWN in journal
+    assert EVIL in journal and EVE in journal
     assert all(re.match(r"\d{4}-\d\d-\d\dT", line) for line in journal.splitlines())    # no forged line
     assert any(MEETING_JSON in json.dumps(r, ensure_ascii=False) for r in _json(site, "journal"))
 
-    assert EVE_SHOWN in _text(site, "explain", EVE)
+    assert EVE in _text(site, "explain", EVE)
     _text(site, "licenses", "report")
     _text(site, "status")
     _text(site, "sync")

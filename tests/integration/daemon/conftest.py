@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -29,7 +30,7 @@ def forwarder(sim: Simulator) -> Iterator[Forwarder]:
 def start_daemon(tmp_path: Path, sim: Simulator, forwarder: Forwarder) -> Iterator[Callable[..., Daemon]]:
     started: list[Daemon] = []
 
-    def start(db_url: str, **kw: str) -> Daemon:
+    def start(db_url: str, **kw: Any) -> Daemon:
         root = tmp_path / f"node{len(started)}"
         root.mkdir()
         d = Daemon(root, db_url, f"https://127.0.0.1:{forwarder.port}/axl/", sim.username, sim.password,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import resource
 import signal
 import socket
 import subprocess
@@ -75,9 +76,12 @@ class Daemon(Command):
     """One `syncd run` process in ``root`` on ``db_url``, reading CUCM at ``cucm_url``."""
 
     def __init__(self, root: Path, db_url: str, cucm_url: str, username: str, password: str, ca_file: str,
-                 incremental_every: str = "2s", ad: Any = None) -> None:
-        """``ad``: a running Samba DC (tests.integration.samba.harness.SambaDC) to read as a second source."""
+                 incremental_every: str = "2s", ad: Any = None, allowed_hosts: tuple[str, ...] = (),
+                 nofile: int | None = None) -> None:
+        """``ad``: a running Samba DC (tests.integration.samba.harness.SambaDC) to read as a second source;
+        ``nofile``: the daemon's file limit (RLIMIT_NOFILE), as ``ulimit -n``."""
         self.root = root
+        self.nofile = nofile
         self.secrets = [password, TOKEN] + ([ad.password] if ad is not None else [])
         secret = self.write_secret("cucm.secret", password)
         token = self.write_secret("api.token", TOKEN)
@@ -86,7 +90,8 @@ class Daemon(Command):
             f'username = "{username}"\npassword_file = "{secret}"\nca_file = "{ca_file}"\n'
             'page_size = 200\nretries = 0\ntimeout = 10.0\n\n[licenses]\ngrace_limit = 2\n\n'
             f'[schedule]\nincremental_every = "{incremental_every}"\nsweep_every = "1h"\nmisfire_grace = "30s"\n\n'
-            f'[api]\nlisten = "127.0.0.1:0"\ntoken_file = "{token}"\n\n[logging]\nlevel = "INFO"\nformat = "json"\n')
+            f'[api]\nlisten = "127.0.0.1:0"\ntoken_file = "{token}"\n'
+            f'allowed_hosts = {json.dumps(list(allowed_hosts))}\n\n[logging]\nlevel = "INFO"\nformat = "json"\n')
         if ad is not None:
             ad_secret = self.write_secret("ad.secret", ad.password)
             self.config_text += (
@@ -106,7 +111,7 @@ class Daemon(Command):
         env.pop("WATCHDOG_PID", None)
         self.proc = subprocess.Popen([SYNCD, "--config", str(self.config), "run"], cwd=self.root, env=env,
                                      stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     text=True)
+                                     text=True, preexec_fn=self._limit_files if self.nofile else None)
         self._collectors = [threading.Thread(target=self._collect, args=(stream,), daemon=True)
                             for stream in (self.proc.stdout, self.proc.stderr)]
         for t in self._collectors:
@@ -115,6 +120,10 @@ class Daemon(Command):
         address = ready["STATUS"].split("API on ")[1].split(";")[0]
         self.base_url = address
         return self
+
+    def _limit_files(self) -> None:
+        assert self.nofile is not None
+        resource.setrlimit(resource.RLIMIT_NOFILE, (self.nofile, self.nofile))
 
     def _died(self) -> None:
         if self.proc is not None and self.proc.poll() is not None:
