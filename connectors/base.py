@@ -133,6 +133,7 @@ class FactType(Protocol):
     role: ClassVar[Role]
     key: str                  # the record's stable key in its source (CUCM pkid, objectGUID)
     email: str | None         # the person key (``connectors.emails.email_key``)
+    raw_email: str | None     # the address as the source wrote it (warnings about how it folded)
 
     @property
     def digest(self) -> str: ...

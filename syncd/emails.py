@@ -2,6 +2,10 @@
 
 Different letters stay different people: a Cyrillic 'а' is not a Latin 'a'. Such look-alikes are never merged;
 :func:`lookalike_groups` finds them so that they can be reported as a warning.
+
+The key is case-folded (``str.casefold``, binding in DESIGN.md section 11), and full case folding goes beyond lower
+case: 'ß' folds to 'ss' and the ligature 'ﬀ' to 'ff', so ``STRAßE@`` and ``strasse@`` are one person.
+:func:`folded_beyond_case` finds the addresses so folded, so that such merges are warned about, never silent.
 """
 
 from __future__ import annotations
@@ -24,6 +28,20 @@ _CONFUSABLES = str.maketrans(
 def skeleton(key: str) -> str:
     """A folding of look-alike characters, for warnings only (never for matching)."""
     return unicodedata.normalize("NFKD", key).translate(_CONFUSABLES)
+
+
+def folded_beyond_case(addresses: Iterable[str | None]) -> list[tuple[str, str]]:
+    """(address as written, its key) for each distinct address whose key is not merely its lower case. Only a
+    non-ASCII address can fold beyond lower case."""
+    found: dict[str, str] = {}
+    for raw in addresses:
+        if raw is None or raw.isascii() or raw in found:
+            continue
+        written = unicodedata.normalize("NFC", raw).strip()
+        key = written.casefold()
+        if written.lower() != key:
+            found[raw] = key
+    return sorted(found.items(), key=lambda item: (item[1], item[0]))
 
 
 def lookalike_groups(keys: Iterable[str]) -> list[list[str]]:

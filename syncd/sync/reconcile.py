@@ -9,6 +9,7 @@ accounts matched to people. No I/O: the pipeline loads the stored state, and app
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -17,7 +18,7 @@ from typing import Any
 from connectors.base import PersonFact, Role, SourceBatch
 from connectors.limits import KEY
 from connectors.registry import fact_of, records_type
-from syncd.emails import lookalike_groups
+from syncd.emails import folded_beyond_case, lookalike_groups
 from syncd.sync.facts import source_facts
 from syncd.sync.match import AccountIndex, account_index, match_account
 from syncd.sync.plan import Change, PersonRow, Plan, SourceFacts, SourceOutcome, SourceSpec
@@ -124,7 +125,7 @@ def plan(
     warnings = [w for o in outcomes for w in invalid_warnings(o)] + [
         "look-alike addresses kept as different people: " + ", ".join(g)
         for g in lookalike_groups(emails)
-    ]
+    ] + _folded_warnings(people_lists, indexes, emails)
     ordered = sorted(emails)
     del emails                       # 400,000 keys: the sorted list alone is kept
     at = [0] * len(people_lists)       # each source's position in its list
@@ -160,6 +161,22 @@ def plan(
         1 for ix in indexes for f in ix.facts.values() if not f.deleted and f.key not in matched_guids
     ) if require_cucm else 0
     return Plan(changes, outcomes, sorted(conflicts), details, ad_only, warnings)
+
+
+def _folded_warnings(
+    people_lists: Sequence[tuple[str, Sequence[PersonFact]]], indexes: Sequence[AccountIndex], emails: Collection[str],
+) -> list[str]:
+    """A warning for each address in the plan that case folding changes beyond lower case: records written either
+    way are one person (``syncd.emails.folded_beyond_case``), which the admin should know of."""
+    facts = itertools.chain((f for _, mailed in people_lists for f in mailed),
+                            (f for ix in indexes for f in ix.facts.values()))
+    folded = folded_beyond_case(f.raw_email for f in facts
+                                if f.raw_email and not f.raw_email.isascii() and f.email in emails)
+    lines = [f"address {visible(raw)} is the person {visible(key)}: case folding goes beyond lower case, so an "
+             f"address written either way is this one person" for raw, key in folded[:NAMED_INVALID]]
+    if len(folded) > NAMED_INVALID:
+        lines.append(f"{len(folded) - NAMED_INVALID} more addresses folded beyond lower case")
+    return lines
 
 
 def _merge_all(

@@ -10,7 +10,7 @@ from connectors.base import SourceBatch
 from connectors.cucm.fact import CucmFact
 from connectors.cucm.records import CucmUser
 from connectors.emails import email_key
-from syncd.emails import lookalike_groups
+from syncd.emails import folded_beyond_case, lookalike_groups
 from syncd.sync import safety
 from syncd.sync.plan import PersonRow, SourceSpec
 from syncd.sync.reconcile import plan
@@ -239,3 +239,19 @@ def test_safety_gate_refuses_a_full_read_with_zero_users():
     p = plan([CUCM], {"cucm": batch("cucm", [])}, _people(3), {}, NOW)
     r = safety.check(p, 3, 500, 1.0)
     assert r is not None and "returned 0 users" in r.message
+
+
+def test_folding_beyond_lower_case_merges_with_a_warning():
+    """DESIGN 11 folds case fully (str.casefold), so 'STRAßE@' and 'strasse@' are one person and 'o\\ufb00ice@'
+    is 'office@': the merge stands, and each such address is named in a warning (issue 14)."""
+    assert folded_beyond_case(["STRAßE@example.com", "o\ufb00ice@example.com", "Ünal@example.com", None,
+                               "plain@example.com"]) == [
+        ("o\ufb00ice@example.com", "office@example.com"), ("STRAßE@example.com", "strasse@example.com")]
+
+    p = plan([CUCM, AD], {"cucm": batch("cucm", [cu(1, "STRAßE@example.com")]),
+                          "ad": batch("ad", [ad(1, "strasse@example.com")], kind="ad")}, {}, {}, NOW)
+    assert [c.email for c in p.changes] == ["strasse@example.com"]
+    assert p.changes[0].after.ad_guid == "aaaaaaaa-0000-0000-0000-000000000001"
+    assert any("STRAßE@example.com is the person strasse@example.com" in w for w in p.warnings), p.warnings
+    clean = plan([CUCM], {"cucm": batch("cucm", [cu(1, "Ünal@example.com")])}, {}, {}, NOW)
+    assert not any("folding" in w for w in clean.warnings)
