@@ -82,13 +82,16 @@ def _relative_to_config(value: str | None, info: ValidationInfo) -> str | None:
 
 def _env_name(value: str | None) -> str | None:
     if value is not None and not ENV_NAME.fullmatch(value):
-        raise ValueError(f"not an environment variable name: {value!r}")
+        # The value is not shown: a secret pasted here by mistake must not reach the error line or a log.
+        raise ValueError("does not look like an environment variable's name (letters, digits and _, not starting "
+                         "with a digit); the value is not shown (it may be the secret itself)")
     return value
 
 
 def _credential_name(value: str | None) -> str | None:
     if value is not None and not CREDENTIAL_NAME.fullmatch(value):
-        raise ValueError(f"not a systemd credential name: {value!r} (no slashes)")
+        raise ValueError("does not look like a systemd credential's name (letters, digits and _ . @ : + -, no slash); "
+                         "the value is not shown (it may be the secret itself)")
     return value
 
 

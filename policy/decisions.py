@@ -18,7 +18,8 @@ from policy.model import HeldLicense, LicenseKind, Management
 
 @dataclass(frozen=True)
 class Notice:
-    """An admin notice.  Codes: grace_in_use, grace_expiring, demonstration_expiring, trial_ending."""
+    """An admin notice.  Codes: grace_in_use, grace_expiring, demonstration_expiring, trial_ending,
+    cwms_version_mismatch."""
 
     code: str
     message: str
@@ -134,6 +135,16 @@ class EndTrial:
 
 
 @dataclass(frozen=True, kw_only=True)
+class SetCwmsVersion:
+    """Record the CWMS version the site's licenses now follow (an upgrade, R12)."""
+
+    version: str
+    sentence: str
+    person: None = None
+    rule: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class SetFirstGrace:
     person: str
     at: datetime | None
@@ -161,6 +172,7 @@ Action = (
     | AddDemoGrant
     | SetTrial
     | EndTrial
+    | SetCwmsVersion
     | SetFirstGrace
     | SetLastHosted
 )
@@ -177,6 +189,7 @@ ACTION_TYPES: tuple[type, ...] = (
     AddDemoGrant,
     SetTrial,
     EndTrial,
+    SetCwmsVersion,
     SetFirstGrace,
     SetLastHosted,
 )

@@ -44,6 +44,7 @@ from policy.events import (
     PurchasePermanent,
     Reactivation,
     Reserve,
+    SetInstalled,
     StartTrial,
     Sweep,
     Upgrade,
@@ -76,6 +77,8 @@ def decide(ledger: Ledger, event: Event, settings: Settings, now: datetime) -> D
             return people.add_person(c, event)
         case PurchasePermanent():
             return pool.purchase(c, event)
+        case SetInstalled():
+            return pool.set_installed(c, event)
         case GrantDemonstration():
             return pool.grant_demonstration(c, event)
         case StartTrial():

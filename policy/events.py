@@ -55,6 +55,17 @@ class PurchasePermanent:
 
 
 @dataclass(frozen=True)
+class SetInstalled:
+    """An admin corrects the installed Permanent count to ``count`` (a mistyped purchase, DESIGN 9)."""
+
+    count: int
+
+    def __post_init__(self) -> None:
+        if self.count < 0:
+            raise ValueError(f"count must not be negative, not {self.count}")
+
+
+@dataclass(frozen=True)
 class GrantDemonstration:
     grant_id: str
     count: int
@@ -93,7 +104,8 @@ class Sweep:
 
 @dataclass(frozen=True)
 class Upgrade:
-    """The site is upgraded to CWMS 2.5 (R12): every license is released from its user."""
+    """The site is upgraded to CWMS 2.5 (R12): every license is released from its user; refused when the ledger
+    is on that version already."""
 
     to: str = "2.5"
 
@@ -118,6 +130,7 @@ Event = (
     | Deletion
     | Reactivation
     | PurchasePermanent
+    | SetInstalled
     | GrantDemonstration
     | StartTrial
     | Reserve
@@ -134,6 +147,7 @@ EVENT_TYPES: tuple[type, ...] = (
     Deletion,
     Reactivation,
     PurchasePermanent,
+    SetInstalled,
     GrantDemonstration,
     StartTrial,
     Reserve,

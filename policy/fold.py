@@ -21,6 +21,7 @@ from policy.decisions import (
     OpenMeeting,
     ReleaseLicense,
     RemarkLicense,
+    SetCwmsVersion,
     SetFirstGrace,
     SetLastHosted,
     SetPersonState,
@@ -55,9 +56,11 @@ class Fold:
         self.purchases = list(ledger.purchases)
         self.grants = list(ledger.demo_grants)
         self.trial = ledger.trial
+        self.cwms_version = ledger.cwms_version
 
     def ledger(self) -> Ledger:
-        return Ledger(tuple(self.purchases), tuple(self.grants), self.trial, self.people, self.meetings)
+        return Ledger(tuple(self.purchases), tuple(self.grants), self.trial, self.people, self.meetings,
+                      self.cwms_version)
 
     def fold(self, actions: Iterable[Action]) -> None:
         people, meetings = self.people, self.meetings
@@ -92,6 +95,8 @@ class Fold:
                 case EndTrial():
                     if self.trial is not None:
                         self.trial = TrialWindow(self.trial.start, min(self.trial.ends_at, a.at), ended=True)
+                case SetCwmsVersion():
+                    self.cwms_version = a.version
                 case SetFirstGrace():
                     people[a.person] = replace(_person(people, a.person, a), first_grace_at=a.at)
                 case SetLastHosted():

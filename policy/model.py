@@ -121,10 +121,16 @@ class Ledger:
     trial: TrialWindow | None = None
     people: Mapping[str, PersonState] = field(default_factory=dict)
     meetings: Mapping[str, Meeting] = field(default_factory=dict)
+    # The CWMS version the ledger was upgraded to (R12); None until an upgrade records one.
+    cwms_version: str | None = None
 
     @classmethod
     def empty(cls) -> Ledger:
         return cls()
+
+    def version_on(self, configured: str) -> str:
+        """The CWMS version the ledger is on: the one an upgrade recorded, else the configured one."""
+        return self.cwms_version if self.cwms_version is not None else configured
 
     # -- the subset the store loads -------------------------------------------------------------------------
 

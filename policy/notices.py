@@ -2,7 +2,8 @@
 
 Cisco only says "warnings about the excess licenses are displayed to the administrator" (reference/cwms.md Q10);
 the thresholds here are ours: Grace in use at all, a Grace license expiring within 30 days, a Demonstration grant
-expiring within 30 days, and the trial ending within 30 days.
+expiring within 30 days, and the trial ending within 30 days.  And one of ours: the configured
+``cwms_version`` differs from the one an upgrade recorded in the ledger (R12).
 """
 
 from __future__ import annotations
@@ -12,16 +13,31 @@ from datetime import datetime, timedelta
 from policy.decisions import Notice
 from policy.model import Ledger, LicenseKind
 from policy.settings import Settings
-from policy.text import fmt_time
+from policy.text import fmt_time, plural
 
 WARN_AHEAD = timedelta(days=30)
 
 
-def grace_in_use_notice(in_use: int, installed: int, limit: int) -> Notice:
+def grace_in_use_notice(in_use: int, installed: int, free: int, limit: int) -> Notice:
+    """Grace in use, and by how much the hosts exceed the installed Permanent licenses: the Grace holders beyond
+    the free Permanents (24 of 25 in use and 2 Grace exceed it by 1)."""
+    over = max(0, in_use - free)
+    beyond = (f"installed Permanent ({installed}) exceeded by {over}" if over
+              else f"installed Permanent ({installed}) not exceeded ({plural(free, 'Permanent')} free)")
     return Notice(
         "grace_in_use",
-        f"{in_use} Grace Host license{'s' if in_use != 1 else ''} in use: installed Permanent ({installed}) "
-        f"exceeded by {in_use}; Grace limit {limit}",
+        f"{plural(in_use, 'Grace Host license')} in use: {beyond}; Grace limit {limit}",
+    )
+
+
+def grace_not_promoted_notice(grace: int, free: int, promotion: str) -> Notice:
+    """Why free Permanents stand beside Grace holders, and what the admin can do about it."""
+    when = ("only when Permanent licenses are purchased" if promotion == "purchase" else "never by itself")
+    return Notice(
+        "grace_not_promoted",
+        f"{plural(free, 'Permanent Host license')} free while {grace} "
+        f"{'person holds' if grace == 1 else 'people hold'} Grace: grace_promotion = \"{promotion}\" promotes "
+        f"Grace holders {when}; `syncd licenses reserve EMAIL` gives a free Permanent to one of them now",
     )
 
 
@@ -30,8 +46,11 @@ def notices(ledger: Ledger, settings: Settings, now: datetime) -> tuple[Notice, 
     out: list[Notice] = []
     installed = ledger.installed_permanent
     grace = ledger.holders(LicenseKind.GRACE, now)
+    free = ledger.free_permanent
     if grace:
-        out.append(grace_in_use_notice(len(grace), installed, settings.effective_grace_limit(installed)))
+        out.append(grace_in_use_notice(len(grace), installed, free, settings.effective_grace_limit(installed)))
+        if free > 0 and settings.grace_promotion != "any":     # "any" promotes as soon as one is free
+            out.append(grace_not_promoted_notice(len(grace), free, settings.grace_promotion))
     for key in grace:
         lic = ledger.license_at(key, now)
         assert lic is not None and lic.expires_at is not None
@@ -57,6 +76,14 @@ def notices(ledger: Ledger, settings: Settings, now: datetime) -> tuple[Notice, 
                     at=g.expires_at,
                 )
             )
+    if ledger.cwms_version is not None and ledger.cwms_version != settings.cwms_version:
+        out.append(
+            Notice(
+                "cwms_version_mismatch",
+                f"the ledger is on CWMS {ledger.cwms_version} (recorded by `licenses upgrade`) but [licenses] "
+                f'cwms_version is "{settings.cwms_version}"; set it to "{ledger.cwms_version}"',
+            )
+        )
     t = ledger.trial
     if t is not None and t.open_at(now) and t.ends_at - now <= WARN_AHEAD:
         out.append(

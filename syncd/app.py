@@ -67,6 +67,14 @@ def open_app(config: Config) -> App:
     return App(config, cli_actor())
 
 
+def private_umask() -> None:
+    """Add group and other to the process's umask, so that every file and directory syncd creates (the database
+    and its -wal and -shm files, what `syncd demo` writes) is its owner's alone, whatever umask the shell had.
+    The systemd units set UMask=0077 too; a file the shell creates for a redirect is the shell's."""
+    os.umask(os.umask(0o077) | 0o077)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    private_umask()
     return cli_main.run(argv, open_app)
 

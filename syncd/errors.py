@@ -13,6 +13,8 @@ INTERNAL = 70               # EX_SOFTWARE: an unexpected exception, a bug to rep
 DATABASE = 74               # database unavailable or disk full
 LOCKED = 75                 # another run holds the lock
 CONFIG = 78
+INTERRUPTED = 130           # 128 + SIGINT: Ctrl-C
+BROKEN_PIPE = 141           # 128 + SIGPIPE: the reader of stdout closed it (`syncd ... | head`)
 
 
 class UserError(Exception):

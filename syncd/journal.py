@@ -15,7 +15,18 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Protocol
 
-from policy import Decision, Event, Management, decision_from_added_record, decision_from_dict, decision_to_dict
+from policy import (
+    CloseMeeting,
+    Decision,
+    Event,
+    HostRequest,
+    Management,
+    MeetingEnd,
+    OpenMeeting,
+    decision_from_added_record,
+    decision_from_dict,
+    decision_to_dict,
+)
 
 
 class PersonFields(Protocol):
@@ -86,11 +97,26 @@ def recorded_decision(person: str | None, event: str, at: datetime, after: Mappi
     return decision_from_dict(decision) if decision is not None else None
 
 
+def _naming_meetings(sentence: str, decision: Decision, subject: str | None) -> str:
+    """``sentence`` with the id of every meeting the decision opened or closed for ``subject``, and of the
+    meeting a host request or end asked about, so the journal can be searched for a meeting id. (A policy
+    sentence such as "granted a Permanent Host license" or "1 open meeting ended" names none.)"""
+    named = [a.sentence for a in decision.actions if isinstance(a, OpenMeeting | CloseMeeting)
+             and a.person == subject and a.sentence not in sentence]
+    if named:
+        sentence = "; ".join([sentence, *named])
+    ev = decision.event
+    if isinstance(ev, HostRequest | MeetingEnd) and f"meeting {ev.meeting_id}" not in sentence:
+        sentence += f" (meeting {ev.meeting_id})"
+    return sentence
+
+
 def decision_rows(decision: Decision, run_id: str | None, actor: str, subject: str | None,
                   source: str | None = None, change: PersonChange | None = None) -> list[dict[str, Any]]:
     """One row for the decision (with the person change it answers, when there is one), and one per other
     person its actions touched (promotions, releases by a sweep)."""
     sentence = decision.sentence if change is None else f"{change.sentence}; {decision.sentence}"
+    sentence = _naming_meetings(sentence, decision, subject)
     rows = [{
         "run_id": run_id, "at": decision.now, "actor": actor, "person": subject,
         "event": change.kind if change else event_name(decision.event), "source": source,

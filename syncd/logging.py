@@ -27,6 +27,8 @@ from syncd.visible import visible
 
 REDACTED = "***"
 
+RETRY_LOGGER = "connectors.retry"   # where connectors log each retry of a temporary fault
+
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 FORMATS = ("auto", "json", "console")
 
@@ -245,6 +247,10 @@ def configure_logging(level: str | int = "INFO", fmt: str = "auto") -> None:
     # level (psycopg sets its own logger to WARNING: a CLI command at ERROR must not print its warnings).
     for noisy in ("zeep", "urllib3", "requests", "sqlalchemy", "alembic", "ldap3", "psycopg"):
         logging.getLogger(noisy).setLevel(logging.NOTSET if levelno <= logging.DEBUG else max(levelno, logging.WARNING))
+    # A source's retries are progress a person at a terminal waits through: shown there at INFO even when a command
+    # logs only errors (not with -q, and not in JSON lines, where the configured level rules).
+    visible_retries = not as_json and logging.INFO < levelno < logging.CRITICAL
+    logging.getLogger(RETRY_LOGGER).setLevel(logging.INFO if visible_retries else logging.NOTSET)
 
 
 def get_logger(name: str) -> Any:

@@ -25,9 +25,26 @@ def one_line(text: str, limit: int = 300) -> str:
     return line if len(line) <= limit else line[: limit - 3] + "..."
 
 
+# What AD's "data" code in an invalidCredentials bind answer means (Samba sends none).
+_BIND_DATA = {"525": "the bind DN does not exist", "52e": "wrong password", "530": "logon not allowed now",
+              "531": "logon not allowed from this host", "532": "password expired", "533": "account disabled",
+              "701": "account expired", "773": "password must be changed", "775": "account locked"}
+
+# ldap3's words for connection failures that waiting does not mend, and ours.
+_UNREACHABLE = (("connection refused", "connection refused"), ("invalid server address", "the name does not resolve"),
+                ("name or service not known", "the name does not resolve"), ("no route to host", "no route to host"),
+                ("network is unreachable", "network unreachable"))
+
+
+def unreachable(text: str) -> str | None:
+    """Why a connection could not be made, in words, when retrying cannot help; None otherwise."""
+    low = text.lower()
+    return next((words for found, words in _UNREACHABLE if found in low), None)
+
+
 def describe(exc: BaseException) -> SourceError:
-    """Classify an ldap3/socket failure: dropped connections and timeouts are temporary; refused TLS, refused
-    binds and protocol errors are permanent."""
+    """Classify an ldap3/socket failure: dropped connections and timeouts are temporary; a refused connection, a
+    name that does not resolve, refused TLS, refused binds and protocol errors are permanent."""
     if isinstance(exc, SourceError):
         return exc
     if isinstance(exc, lx.LDAPCertificateError):
@@ -42,7 +59,8 @@ def describe(exc: BaseException) -> SourceError:
     ):
         return SourceError(f"TLS refused: {text}", temporary=False)
     if isinstance(exc, lx.LDAPInvalidCredentialsResult):
-        return SourceError("bind refused: invalid credentials", temporary=False)
+        why = _BIND_DATA.get(m.group(1).lower()) if (m := re.search(r"\bdata ([0-9a-f]{3})\b", text)) else None
+        return SourceError(f"bind refused: invalid credentials{f' ({why})' if why else ''}", temporary=False)
     if isinstance(exc, lx.LDAPStrongerAuthRequiredResult):
         return SourceError("bind refused: the server requires TLS (strongerAuthRequired)", temporary=False)
     if isinstance(exc, lx.LDAPBindError):
@@ -52,6 +70,8 @@ def describe(exc: BaseException) -> SourceError:
     if isinstance(exc, lx.LDAPBusyResult | lx.LDAPUnavailableResult | lx.LDAPTimeLimitExceededResult
                   | lx.LDAPAdminLimitExceededResult | lx.LDAPSizeLimitExceededResult):
         return SourceError(f"server busy or limit hit: {text}", temporary=True)
+    if isinstance(exc, lx.LDAPSocketOpenError | OSError) and (cause := unreachable(text)):
+        return SourceError(f"connection failed: {cause}", temporary=False)
     if isinstance(exc, lx.LDAPCommunicationError | lx.LDAPSocketOpenError | lx.LDAPSessionTerminatedByServerError
                   | lx.LDAPSocketReceiveError | lx.LDAPSocketSendError | lx.LDAPResponseTimeoutError
                   | OSError | TimeoutError):
@@ -68,8 +88,9 @@ def tls_for(opts: AdOptions) -> Tls:
                valid_names=[opts.tls_name] if opts.tls_name else None, sni=opts.tls_name or None)
 
 
-def connect(opts: AdOptions, url: str) -> Connection:
-    """Open, secure and bind one connection to the DC at ``url``. Raises :class:`SourceError`."""
+def new_connection(opts: AdOptions, url: str) -> tuple[Connection, bool]:
+    """An unopened connection to the DC at ``url``, and whether it is ldaps. Raises :class:`SourceError` for a URL
+    that cannot be used."""
     parts = urlsplit(url)
     if parts.scheme not in ("ldap", "ldaps") or not parts.hostname:
         raise SourceError(f"not an LDAP URL: {url}")
@@ -84,6 +105,12 @@ def connect(opts: AdOptions, url: str) -> Connection:
                       client_strategy=SYNC, auto_bind=False, raise_exceptions=True, auto_referrals=False,
                       receive_timeout=max(1, math.ceil(opts.receive_timeout)), return_empty_attributes=False,
                       read_only=True, check_names=False)
+    return conn, ldaps
+
+
+def connect(opts: AdOptions, url: str) -> Connection:
+    """Open, secure and bind one connection to the DC at ``url``. Raises :class:`SourceError`."""
+    conn, ldaps = new_connection(opts, url)
     try:
         conn.open(read_server_info=False)
         if not ldaps and opts.start_tls:

@@ -3,11 +3,21 @@
 Every AXL body, in the connector and in the simulator, is parsed here: DTDs are not loaded, entities are not
 resolved, the network is never touched, and a document that carries a DOCTYPE (the vehicle of entity-expansion
 and external-entity attacks) is rejected outright rather than parsed with its declarations ignored.
+
+A response is read with :func:`parse_marked`: a CUCM that sends a control character XML 1.0 forbids (a raw ESC
+in one user's name) makes the document malformed, and rather than lose the whole read to one user, each such
+character is read as :data:`connectors.facts.UNREADABLE`, which the record checks refuse: that user is skipped
+and counted, the others are read. The parser stays strict (no recover mode): only those characters are replaced,
+and anything else malformed still fails the read.
 """
 
 from __future__ import annotations
 
+import re
+
 from lxml import etree
+
+from connectors.facts import UNREADABLE
 
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 SERVICE_NS = "http://www.cisco.com/AXLAPIService/"
@@ -97,6 +107,54 @@ def parse_xml(body: bytes) -> etree._Element:
     if info.doctype or info.internalDTD is not None or info.externalDTD is not None:
         raise UnsafeXmlError("XML with a DOCTYPE (DTD or entity declarations) refused")
     return root
+
+
+# A raw C0 control other than TAB, LF and CR, or a character reference (_marked keeps those to allowed characters).
+_ILLEGAL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]|&#(?:x0*([0-9A-Fa-f]{1,8})|0*([0-9]{1,10}));")
+_MARK = UNREADABLE.encode()
+_ENCODING = re.compile(rb"<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._-]+)[\"']")
+
+
+def _legal(code: int) -> bool:
+    """Whether XML 1.0 allows character ``code`` (its production ``Char``)."""
+    return code in (0x9, 0xA, 0xD) or 0x20 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD or 0x10000 <= code <= 0x10FFFF
+
+
+def _marked(m: re.Match[bytes]) -> bytes:
+    hex_digits, digits = m.group(1), m.group(2)
+    if hex_digits is None and digits is None:
+        return _MARK                                    # a raw control
+    code = int(hex_digits, 16) if hex_digits is not None else int(digits)
+    return m.group() if _legal(code) else _MARK
+
+
+def mark_illegal(body: bytes) -> bytes | None:
+    """``body`` with every character XML 1.0 forbids (a raw C0 control but TAB, LF and CR, or a character
+    reference to any forbidden character, such as ``&#27;``) replaced by UNREADABLE; None when there is none, or when
+    the body is not UTF-8 (the only encoding whose bytes the replacement is written in; CUCM sends UTF-8)."""
+    if _ascii_compatible(body) is not body:
+        return None
+    start = 3 if body.startswith(b"\xef\xbb\xbf") else 0
+    declared = _ENCODING.match(body, start)
+    if declared and declared.group(1).lower() not in (b"utf-8", b"utf8"):
+        return None
+    marked = _ILLEGAL.sub(_marked, body)
+    return None if marked == body else marked
+
+
+def parse_marked(body: bytes) -> etree._Element:
+    """:func:`parse_xml`; a body malformed only by characters XML 1.0 forbids is parsed again with each read as
+    UNREADABLE (see the module's docstring). The happy path costs nothing: the body is scanned only after a
+    failed parse."""
+    try:
+        return parse_xml(body)
+    except UnsafeXmlError:
+        raise
+    except MalformedXmlError:
+        marked = mark_illegal(body)
+        if marked is None:
+            raise
+    return parse_xml(marked)
 
 
 def soap_payload(root: etree._Element) -> etree._Element:

@@ -44,7 +44,7 @@ def control(sim: SimState, action: str, args: dict[str, Any]) -> dict[str, Any]:
     """What ``POST /control/ACTION`` does; raises KeyError/ValueError/TypeError for bad input."""
     table: dict[str, Callable[..., Any]] = {
         "fault": sim.inject_fault, "clear-faults": sim.clear_faults, "status": sim.set_status,
-        "mail": sim.set_mail, "add": sim.add_user, "remove": sim.remove_user,
+        "mail": sim.set_mail, "name": sim.set_name, "add": sim.add_user, "remove": sim.remove_user,
         "reset-queue": sim.reset_queue,
     }
     if action == "state":

@@ -21,6 +21,8 @@ SQL_COLUMNS = ("pkid", "userid", "mailid", "firstname", "lastname", "middlename"
 
 
 def esc(text: str) -> str:
+    """Markup escaped; nothing else is changed, so a control character XML 1.0 forbids goes out raw, as a broken
+    CUCM sends it (a user given one is served so on purpose; such a response is not valid XML)."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 

@@ -114,6 +114,15 @@ class SimState:
             self.row_cache.clear()
             self.queue.record("u", u.uuid, False, {"mailid": mail})
 
+    def set_name(self, userid: str, firstname: str | None, lastname: str | None) -> None:
+        """Rename a user. Any text goes out as given: a control character XML 1.0 forbids (a raw ESC) makes the
+        responses that carry this user malformed, as a broken CUCM's are."""
+        with self.lock:
+            u = self.by_userid[userid]
+            u.firstname, u.lastname = firstname, lastname
+            self.row_cache.clear()
+            self.queue.record("u", u.uuid, False, {"firstName": firstname, "lastName": lastname})
+
     def add_user(self, userid: str, mailid: str | None = None, firstname: str | None = None,
                  lastname: str | None = None, status: int = 1, ldap: bool = True) -> SimUser:
         with self.lock:

@@ -42,7 +42,7 @@ OBJECTS = {"object": ["User"]}
 # (SQL re-reads 200 users per query; listUser sites re-read with one getUser per user).
 REREAD_LIMIT = {"sql": 20_000, "list": 2_000}
 # No point in falling back to another call: credentials, trust, endpoint or a hostile peer are the problem.
-FATAL_KINDS = frozenset(("auth", "tls", "config", "session", "unsafe"))
+FATAL_KINDS = frozenset(("auth", "tls", "unreachable", "config", "session", "unsafe"))
 
 
 class _NeedFullRead(Exception):
@@ -99,7 +99,8 @@ class CucmConnector:
                 notes.append("no stored cursor: full read")
             return self._full(notes, convert)
         except AxlError as e:
-            log.error("%s: read failed: %s", self.name, e)
+            # A warning: the batch's error is what the run reports (the CLI's one line, the run's "source read")
+            log.warning("%s: read failed: %s", self.name, e)
             return SourceBatch(self.name, self.source_type, [], complete=False, full=full_read,
                                error=f"CUCM {self.name}: {e}", notes=notes)
         except Exception as e:   # a bug must not look like an empty, complete source

@@ -54,10 +54,11 @@ class CucmFact:
         return cls(norm_key(r.uuid), person_key(r.mailid), r.mailid, r.userid, name, r.status, r.ldap_synced)
 
     def problem(self) -> str | None:
-        """Why the store cannot hold this fact, or None."""
+        """Why the store cannot hold this fact, or None; a status other than 1 and 2 means nothing to plan by."""
         return (id_problem("key", self.key, limits.KEY) or id_problem("e-mail", self.email, limits.EMAIL)
                 or text_problem("mailid", self.raw_email, limits.TEXT)
-                or text_problem("userid", self.userid, limits.TEXT) or text_problem("name", self.name, limits.NAME))
+                or text_problem("userid", self.userid, limits.TEXT) or text_problem("name", self.name, limits.NAME)
+                or (None if self.status in (1, 2) else f"status {self.status} is neither 1 nor 2"))
 
     @classmethod
     def convert(cls, r: CucmUser) -> CucmFact | Removed | Invalid:
@@ -74,5 +75,8 @@ class CucmFact:
 
 @functools.lru_cache(maxsize=64)
 def _inactive(status: int, source: str) -> str:
-    """One shared string per (status, source): a third of 400,000 people may carry it."""
-    return f"CUCM status {status} (Inactive LDAP Synchronized User) in {source}"
+    """One shared string per (status, source): a third of 400,000 people may carry it. Only 2 is read now; a fact
+    stored by an older version may hold another status."""
+    if status != 2:
+        return f"CUCM status {status} in {source}"
+    return f"CUCM status 2 (Inactive LDAP Synchronized User) in {source}"

@@ -37,6 +37,8 @@ class CucmOptions(SecretOptions):
     """Seconds, every call (connect and read)."""
     retries: Int = Field(default=5, ge=0, le=20)
     """Attempts after the first for temporary faults."""
+    retry_budget: Float = Field(default=120.0, ge=0)
+    """Seconds one read may spend retrying temporary faults in all (the waits and the retried calls)."""
 
     @field_validator("version", mode="before")
     @classmethod

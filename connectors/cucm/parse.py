@@ -27,10 +27,12 @@ def norm_uuid(value: str | None) -> str:
 
 
 def _status(text: str | None) -> int:
+    """The status as sent; 0 when empty or not a number. Only 1 and 2 are statuses: ``CucmFact`` refuses any other
+    (the user is skipped as invalid, never taken for an inactive one)."""
     try:
         return int(text) if text else 0
     except ValueError:
-        return 0            # unknown: not active (CucmUser.active is status == 1)
+        return 0
 
 
 def sql_ldap_flag(fk: str | None, islocal: str | None) -> bool | None:

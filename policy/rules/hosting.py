@@ -142,7 +142,7 @@ def _expired_host(c: Context, ev: HostRequest, p: PersonState, ended: datetime) 
     why = f"Expired Host (Grace ended {fmt_time(ended)})"
     if free > 0:
         return _grant(
-            c, ev, "R4", f"granted a Permanent Host license to an {why}: {free} of {installed} free",
+            c, ev, "R4", f"granted a Permanent Host license to an {why}: {free - 1} of {installed} left free",
             LicenseKind.PERMANENT, permanent_for(c, p),
         )
     drawn = L.grant_to_draw(c.now)
@@ -151,7 +151,7 @@ def _expired_host(c: Context, ev: HostRequest, p: PersonState, ended: datetime) 
         return _grant(
             c, ev, "R4",
             f"granted a Demonstration license to an {why}: "
-            f"{gfree} of {g.count} free in grant {g.grant_id}, valid until {fmt_time(g.expires_at)}",
+            f"{gfree - 1} of {g.count} left free in grant {g.grant_id}, valid until {fmt_time(g.expires_at)}",
             LicenseKind.DEMONSTRATION, _demonstration(c, p, g),
         )
     return c.done(
@@ -176,7 +176,7 @@ def _new_host(c: Context, ev: HostRequest, p: PersonState) -> Decision:
     installed, free = L.installed_permanent, L.free_permanent
     if free > 0:
         return _grant(
-            c, ev, "R3", f"granted a Permanent Host license: {free} of {installed} free",
+            c, ev, "R3", f"granted a Permanent Host license: {free - 1} of {installed} left free",
             LicenseKind.PERMANENT, permanent_for(c, p),
         )
     drawn = L.grant_to_draw(now)
@@ -184,7 +184,7 @@ def _new_host(c: Context, ev: HostRequest, p: PersonState) -> Decision:
         g, gfree = drawn
         return _grant(
             c, ev, "R3",
-            f"granted a Demonstration license: no Permanent free, {gfree} of {g.count} free in grant "
+            f"granted a Demonstration license: no Permanent free, {gfree - 1} of {g.count} left free in grant "
             f"{g.grant_id}, valid until {fmt_time(g.expires_at)}",
             LicenseKind.DEMONSTRATION, _demonstration(c, p, g),
         )
@@ -212,7 +212,7 @@ def _grace(c: Context, ev: HostRequest, p: PersonState) -> Decision:
         f"granted a Grace Host license until {fmt_time(expires)}: no Permanent free "
         f"({L.permanent_in_use} of {installed} in use), Grace {gin + 1} of {glimit} in use",
         LicenseKind.GRACE, HeldLicense(LicenseKind.GRACE, p.management, now, expires),
-        [grace_in_use_notice(gin + 1, installed, glimit)],
+        [grace_in_use_notice(gin + 1, installed, L.free_permanent, glimit)],
     )
 
 

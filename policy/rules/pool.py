@@ -1,5 +1,5 @@
-"""The license pool and admin actions: purchases (R7), reservations (R9), Demonstration grants, the trial and
-the upgrade to 2.5 (R12)."""
+"""The license pool and admin actions: purchases (R7) and corrections of the installed count, reservations (R9),
+Demonstration grants, the trial and the upgrade to 2.5 (R12)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,15 @@ from policy.decisions import (
     AddDemoGrant,
     AddPurchase,
     AssignLicense,
+    CloseMeeting,
     Decision,
     EndTrial,
     ReleaseLicense,
+    SetCwmsVersion,
     SetFirstGrace,
     SetTrial,
 )
-from policy.events import GrantDemonstration, PurchasePermanent, Reserve, StartTrial, Upgrade
+from policy.events import GrantDemonstration, PurchasePermanent, Reserve, SetInstalled, StartTrial, Upgrade
 from policy.model import LicenseKind
 from policy.rules.context import Context
 from policy.rules.promotion import free_slots_after, permanent_for, promote
@@ -22,14 +24,17 @@ from policy.text import fmt_time, plural
 
 def purchase(c: Context, ev: PurchasePermanent) -> Decision:
     """R7: the pool grows; a purchase ends the trial, and (grace_promotion purchase or any) promotes Grace holders."""
+    return _grow(c, ev.count, f"purchased {plural(ev.count, 'Permanent Host license')}",
+                 f"{plural(ev.count, 'Permanent Host license')} purchased")
+
+
+def _grow(c: Context, added: int, lead: str, recorded: str) -> Decision:
+    """R7 for ``added`` more Permanent licenses; ``lead`` starts the decision's sentence, ``recorded`` is the
+    purchase's."""
     L, now, s = c.ledger, c.now, c.settings
-    c.actions.append(
-        AddPurchase(count=ev.count, at=now, sentence=f"{plural(ev.count, 'Permanent Host license')} purchased")
-    )
-    parts = [
-        f"purchased {plural(ev.count, 'Permanent Host license')}: installed {L.installed_permanent + ev.count}, "
-        f"free {free_slots_after(c, 0, ev.count)}"
-    ]
+    c.actions.append(AddPurchase(count=added, at=now, sentence=recorded))
+    slots = free_slots_after(c, 0, added)
+    parts: list[str] = []
     if L.trial is not None and not L.trial.ended:
         # A purchase after the window closed (but before a sweep recorded it) ends it when it closed.
         c.actions.append(EndTrial(at=min(now, L.trial.ends_at), sentence="the purchase ends the trial"))
@@ -41,10 +46,46 @@ def purchase(c: Context, ev: PurchasePermanent) -> Decision:
                 )
         parts.append("the trial ends")
     if s.grace_promotion in ("purchase", "any"):
-        promoted = promote(c, free_slots_after(c, 0, ev.count), None, "Permanent licenses were purchased")
+        promoted = promote(c, slots, None, "Permanent licenses were purchased")
         if promoted:
+            slots -= len(promoted)
             parts.append(f"{plural(len(promoted), 'Grace holder')} promoted, oldest grace first")
-    return c.done("R7", "; ".join(parts))
+    # "free" counts what is left once this decision's promotions have taken theirs, as every grant sentence does
+    return c.done("R7", "; ".join([f"{lead}: installed {L.installed_permanent + added}, free {slots}", *parts]))
+
+
+def set_installed(c: Context, ev: SetInstalled) -> Decision:
+    """Correct the installed Permanent count (a mistyped purchase): recorded as a purchase of the difference.
+
+    More than installed is R7 for the difference (as a purchase of it would be). Fewer is refused below the
+    Permanent licenses bound to people, and below what keeps the Grace licenses in use within the Grace limit,
+    so no invariant breaks; otherwise only the count changes."""
+    L, now, s = c.ledger, c.now, c.settings
+    installed, wanted = L.installed_permanent, ev.count
+    change = f"installed Permanent Host licenses set from {installed} to {wanted}"
+    if wanted == installed:
+        return c.done("-", f"installed Permanent Host licenses are {installed} already; nothing changes")
+    if wanted > installed:
+        return _grow(c, wanted - installed, change, f"installed Permanent Host licenses corrected to {wanted}")
+    in_use = L.permanent_in_use
+    if wanted < in_use:
+        return c.done(
+            "-",
+            f"refused: {plural(in_use, 'Permanent Host license')} {'is' if in_use == 1 else 'are'} in use, so the "
+            f"installed count cannot go below {in_use}; deactivate or delete hosts to release theirs first",
+            reason="below_in_use",
+        )
+    grace, limit = L.grace_in_use(now), s.effective_grace_limit(wanted)
+    if grace > limit:
+        return c.done(
+            "-",
+            f"refused: {plural(grace, 'Grace Host license')} in use, over the Grace limit of {limit} at {wanted} "
+            "installed; set [licenses] grace_limit or wait for Grace licenses to end first",
+            reason="grace_over_limit",
+        )
+    corrected = f"installed Permanent Host licenses corrected to {wanted}"
+    c.actions.append(AddPurchase(count=wanted - installed, at=now, sentence=corrected))
+    return c.done("-", f"{change}: {in_use} in use, free {wanted - in_use}")
 
 
 def reserve(c: Context, ev: Reserve) -> Decision:
@@ -54,7 +95,15 @@ def reserve(c: Context, ev: Reserve) -> Decision:
     if p is None:
         return c.refuse_unknown(ev.person)
     if p.deleted or not p.active:
-        return c.done("R9", "refused: the person is not active", granted=False, reason="person_inactive")
+        what = "deleted" if p.deleted else "inactive"
+        since = f" since {fmt_time(p.deactivated_at)}" if p.deactivated_at is not None else ""
+        return c.done(
+            "R9",
+            f"refused: {ev.person} is {what}{since}, and only an active person can hold a license; reactivate "
+            "the person at its source (CUCM or AD), sync, then reserve again",
+            granted=False,
+            reason="person_inactive",
+        )
     if p.license is not None and p.license.kind is LicenseKind.PERMANENT:
         return c.done("R9", "already holds a Permanent Host license", granted=True, kind=LicenseKind.PERMANENT)
     free = L.free_permanent
@@ -72,7 +121,7 @@ def reserve(c: Context, ev: Reserve) -> Decision:
     replaced = f"; replaces the {held.state.value} {held.kind.label} license" if held is not None else ""
     return c.done(
         "R9",
-        f"reserved a Permanent Host license: {free} of {L.installed_permanent} free{replaced}",
+        f"reserved a Permanent Host license: {free - 1} of {L.installed_permanent} left free{replaced}",
         granted=True,
         kind=LicenseKind.PERMANENT,
     )
@@ -111,8 +160,16 @@ def start_trial(c: Context, ev: StartTrial) -> Decision:
 
 
 def upgrade(c: Context, ev: Upgrade) -> Decision:
-    """R12: as CWMS's upgrade to 2.5 does, every license is released and every Grace window cleared."""
+    """R12: as CWMS's upgrade to 2.5 does, every license is released and every Grace window cleared; the open
+    meetings, whose hosts have just lost their licenses, end; the ledger records the version.  An upgrade to the
+    version the ledger is on already is refused: it would release every license again."""
     L = c.ledger
+    on = L.version_on(c.settings.cwms_version)
+    if on == ev.to:
+        why = ("an earlier upgrade recorded it" if L.cwms_version is not None
+               else "no upgrade is recorded and [licenses] cwms_version says so")
+        return c.done("R12", f"refused: the ledger is on CWMS {on} already ({why}); no license is released",
+                      reason="already_on_version")
     released = 0
     for key in sorted(L.people):
         p = L.people[key]
@@ -127,8 +184,15 @@ def upgrade(c: Context, ev: Upgrade) -> Decision:
             )
         if p.first_grace_at is not None:
             c.actions.append(SetFirstGrace(person=key, at=None, sentence="the upgrade clears the Grace window"))
-    return c.done(
-        "R12",
-        f"upgrade to {ev.to} releases every license ({plural(released, 'license')} released); "
-        "hosts re-acquire them by hosting or an admin reserves",
-    )
+    ended = sorted(L.meetings.values(), key=lambda m: m.meeting_id)
+    for m in ended:
+        c.actions.append(
+            CloseMeeting(person=m.host, meeting_id=m.meeting_id,
+                         sentence=f"meeting {m.meeting_id} ended: the upgrade to {ev.to} released its host's license")
+        )
+    c.actions.append(SetCwmsVersion(version=ev.to, sentence=f"the ledger is on CWMS {ev.to} (was {on})"))
+    parts = [f"upgrade from CWMS {on} to {ev.to} releases every license ({plural(released, 'license')} released)"]
+    if ended:
+        parts.append(f"{plural(len(ended), 'open meeting')} ended")
+    parts.append("hosts re-acquire them by hosting or an admin reserves")
+    return c.done("R12", "; ".join(parts))

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -10,6 +11,13 @@ if TYPE_CHECKING:
 
 APPLY_SHOWN = 50    # changes listed after an apply; a dry run lists them all
 CONFLICTS_SHOWN = 5
+
+
+def when(iso: str | None) -> str:
+    """A view's ISO 8601 time as text shows it: to the second, in UTC (``--json`` keeps the full time)."""
+    if iso is None:
+        return "-"
+    return datetime.fromisoformat(iso).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def _source_line(s: dict[str, Any]) -> str:
@@ -29,10 +37,13 @@ def _totals_line(result: str, c: dict[str, Any], lic: dict[str, Any]) -> str:
 
 def sync_text(r: SyncReport) -> list[str]:
     d = r.to_dict()
-    lines = [_source_line(s) for s in d["sources"]]
+    # A refused plan's "would ..." lines must not read as done: say so first.
+    lines = ["nothing was applied: the safety gate refused this plan"] if r.refusal is not None else []
+    lines += [_source_line(s) for s in d["sources"]]
     total = len(r.plan.changes) if r.plan else 0
     if r.mode == "apply" and total > APPLY_SHOWN:
-        lines += [*r.sentences(APPLY_SHOWN), f"... and {total - APPLY_SHOWN} more (syncd journal lists them)"]
+        where = "syncd journal lists them" if r.applied else "sync --dry-run lists them"
+        lines += [*r.sentences(APPLY_SHOWN), f"... and {total - APPLY_SHOWN} more ({where})"]
     else:
         lines += r.sentences()
     lines.append(_totals_line(r.result, d["changes"], d["licenses"]))
@@ -46,11 +57,18 @@ def sync_text(r: SyncReport) -> list[str]:
     return lines
 
 
+IN_CONFLICT = "in conflict (left unchanged until one record keeps the address)"
+
+
 def user_line(p: dict[str, Any]) -> str:
+    if not p.get("known", True):
+        return f"{p['email']}  no person: {IN_CONFLICT}"
     lic = p["license"]
-    held = f"{lic['kind']} ({lic['state']}, {lic['management']})" if lic else "no license"
+    expires = f", expires {when(lic['expires_at'])}" if lic and lic["expires_at"] else ""
+    held = f"{lic['kind']} ({lic['state']}, {lic['management']}{expires})" if lic else "no license"
     state = "active" if p["active"] else f"inactive: {p['inactive_reason']}"
-    return f"{p['email']}  {state}; managed {p['management']}; {held}"
+    conflict = f"; {IN_CONFLICT}" if p.get("conflict") else ""
+    return f"{p['email']}  {state}; managed {p['management']}; {held}{conflict}"
 
 
 def _record_lines(sources: dict[str, Any]) -> list[str]:
@@ -71,8 +89,9 @@ def conflicts_text(conflicts: list[dict[str, Any]]) -> list[str]:
         return ["no conflicts"]
     lines = []
     for c in conflicts:
-        lines += [f"{c['email']}: in conflict (left unchanged until one record keeps the address)",
-                  *_record_lines(c["sources"])]
+        person = ("no person has the address" if not c["known"]
+                  else f"its {'active' if c['active'] else 'inactive'} person stays as it was")
+        lines += [f"{c['email']}: {IN_CONFLICT}; {person}", *_record_lines(c["sources"])]
     return lines
 
 
@@ -81,9 +100,9 @@ def explain_text(e: dict[str, Any]) -> list[str]:
     lic = e["license"]
     lines = [
         f"{e['email']}: {'active' if e['active'] else 'inactive'}, managed {e['management']}",
-        "license: " + (f"{lic['kind']} ({lic['state']}, {lic['management']}, assigned {lic['assigned_at']}"
-                       + (f", expires {lic['expires_at']})" if lic["expires_at"] else ")") if lic else "none"),
-        f"if hosting at {e['at']}: " + ("GRANTED" if h["granted"] else f"REFUSED ({h['reason']})")
+        "license: " + (f"{lic['kind']} ({lic['state']}, {lic['management']}, assigned {when(lic['assigned_at'])}"
+                       + (f", expires {when(lic['expires_at'])})" if lic["expires_at"] else ")") if lic else "none"),
+        f"if hosting at {when(e['at'])}: " + ("GRANTED" if h["granted"] else f"REFUSED ({h['reason']})")
         + (f" on a {h['license_kind']} license" if h["license_kind"] else "") + f" [{h['rule']}]",
         f"  {h['message']}",
     ]
@@ -93,14 +112,14 @@ def explain_text(e: dict[str, Any]) -> list[str]:
 def license_report_text(r: dict[str, Any]) -> list[str]:
     u, m = r["in_use"], r["by_management"]
     lines = [
-        f"licenses at {r['at']} (CWMS {r['cwms_version']})",
+        f"licenses at {when(r['at'])} (CWMS {r['cwms_version']})",
         f"  Permanent: {r['installed_permanent']} installed, {u['permanent']} in use, {r['free_permanent']} free",
         f"  Grace: {u['grace']} in use of a limit of {r['grace_limit']}",
         f"  Demonstration: {u['demonstration']} in use, {r['demonstration_free']} free of {r['demonstration_total']}",
         f"  Trial: {u['trial']} in use; trial window {'open' if r['trial_open'] else 'closed'}",
         f"  by management: {m['local']} local, {m['remote']} remote; {r['open_meetings']} open meetings",
     ]
-    lines += [f"  grace expiring: {g['email']} at {g['expires_at']}" for g in r["grace_expiring"]]
+    lines += [f"  grace expiring: {g['email']} at {when(g['expires_at'])}" for g in r["grace_expiring"]]
     lines += [f"  expired host: {e}" for e in r["expired_hosts"]]
     return lines + [f"notice: {n}" for n in r["notices"]]
 
@@ -110,10 +129,15 @@ def status_text(s: dict[str, Any]) -> list[str]:
     for src in s["sources"]:
         cur = src["cursor"]
         lines.append(f"source {src['name']} ({src['type']}): "
-                     + (f"cursor from {cur['updated_at']}" if cur else "no cursor yet"))
-    lines += [f"run {r['started_at']} {r['mode']} {r['result']} (exit {r['exit_code']}) by {r['actor']}"
+                     + (f"cursor from {when(cur['updated_at'])}" if cur else "no cursor yet"))
+    lines += [f"run {when(r['started_at'])} {r['mode']} {r['result']} (exit {r['exit_code']}) by {r['actor']}"
               for r in s["runs"]]
-    lines += [f"next {n['job']}: {n['next_run'] or 'when the daemon starts'}" for n in s["next_runs"]]
+    lines += [f"next {n['job']}: {when(n['next_run']) if n['next_run'] else 'when the daemon starts'}"
+              for n in s["next_runs"]]
+    leader = s["leader"]
+    holder = f" by {leader['holder']}" if leader["holder"] else ""
+    lines.append(f"daemon: a daemon holds the leader lock{holder} and runs the schedule" if leader["held"]
+                 else "daemon: no daemon holds the leader lock; nothing runs the schedule")
     return lines + [f"warning: {w}" for w in s["warnings"]]
 
 
@@ -121,4 +145,23 @@ def journal_line(r: dict[str, Any]) -> str:
     who = f" {r['person']}" if r["person"] else ""
     rule = f" [{r['rule']}]" if r["rule"] else ""
     src = f" (source {r['source']})" if r["source"] else ""
-    return f"{r['at']} {r['actor']}{who}: {r['sentence']}{rule}{src}"
+    return f"{when(r['at'])} {r['actor']}{who}: {r['sentence']}{rule}{src}"
+
+
+def meeting_line(m: dict[str, Any]) -> str:
+    held = f" on a {m['license_kind']} license" if m["license_kind"] else ""
+    timeout = (f"past the meeting timeout since {when(m['times_out_at'])}: counts as ended" if m["timed_out"]
+               else f"times out {when(m['times_out_at'])}")
+    return f"{m['meeting_id']}  {m['host']}{held}, started {when(m['started_at'])}; {timeout}"
+
+
+def check_text(c: dict[str, Any]) -> list[str]:
+    """`syncd check`: one line per step of each source, "ok", "FAIL" (with its hint) or "skipped"."""
+    lines = []
+    for src in c["sources"]:
+        for s in src["steps"]:
+            mark = "ok" if s["ok"] else "skipped" if s["ok"] is None else "FAIL"
+            hint = f" (hint: {s['hint']})" if s["hint"] and s["ok"] is False else ""
+            detail = f": {s['detail']}" if s["detail"] else ""
+            lines.append(f"{src['name']}: {s['step']}: {mark}{detail}{hint}")
+    return lines

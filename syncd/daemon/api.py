@@ -41,7 +41,7 @@ from syncd.runtime import Runtime
 from syncd.settings.schema import ApiConfig
 from syncd.store.db import DatabaseUnavailable, DiskFull
 from syncd.store.locks import LockHeld
-from syncd.views import explain, licenses, people, runs
+from syncd.views import explain, licenses, meetings, people, runs
 
 log = get_logger("syncd.api")
 
@@ -65,6 +65,14 @@ class Service(Protocol):
 
     def sync_now(self, full: bool, sources: list[str] | None) -> dict[str, Any]:
         """Run one sync as the API's actor; the report's ``to_dict()``."""
+        ...
+
+    def start_sync(self, full: bool, sources: list[str] | None) -> str:
+        """Start one sync as the API's actor; its run id once it has begun (LockHeld when it cannot)."""
+        ...
+
+    def live_runs(self) -> dict[str, dict[str, Any]]:
+        """The state of the runs started through this process's API, by run id."""
         ...
 
 
@@ -235,15 +243,25 @@ async def _explain(request: Request) -> Response:
 
 
 async def _last_runs(request: Request) -> Response:
-    return JSONResponse(await run_in_threadpool(runs.last_runs, _service(request).api_runtime))
+    service = _service(request)
+    return JSONResponse(await run_in_threadpool(runs.recent_runs, service.api_runtime, service.live_runs()))
 
 
 async def _run_report(request: Request) -> Response:
     run_id = inputs.run_id(request.path_params["run_id"])
+    service = _service(request)
     try:
-        return JSONResponse(await run_in_threadpool(runs.run_report, _service(request).api_runtime, run_id))
+        return JSONResponse(await run_in_threadpool(runs.run_report, service.api_runtime, run_id,
+                                                    service.live_runs()))
     except runs.UnknownRun as e:
         return _error(404, "unknown_run", str(e))
+
+
+async def _open_meetings(request: Request) -> Response:
+    host = request.query_params.get("host")
+    host = inputs.email(host) if host is not None else None
+    rt = _service(request).api_runtime
+    return JSONResponse(await run_in_threadpool(meetings.open_meetings, rt, datetime.now(UTC), host))
 
 
 async def _meeting_start(request: Request) -> Response:
@@ -270,16 +288,24 @@ async def _meeting_end(request: Request) -> Response:
 
 
 async def _sync(request: Request) -> Response:
-    body = await _json_body(request, {"full", "sources"})
+    """202 with the run id as soon as the run has begun (progress and report: ``GET /api/v1/runs/{run_id}``), or
+    409 ``locked``; ``{"wait": true}`` waits for the run and answers 200 with its report."""
+    body = await _json_body(request, {"full", "sources", "wait"})
     full = body.get("full", False)
     sources = body.get("sources")
+    wait = body.get("wait", False)
     if not isinstance(full, bool):
         raise BadRequest("'full' must be true or false")
+    if not isinstance(wait, bool):
+        raise BadRequest("'wait' must be true or false")
     if sources is not None and (not isinstance(sources, list) or not all(isinstance(s, str) for s in sources)):
         raise BadRequest("'sources' must be a list of source names")
     for name in sources or ():
         inputs.source_name(name)
-    return JSONResponse(await run_in_threadpool(_service(request).sync_now, full, sources or None))
+    if wait:
+        return JSONResponse(await run_in_threadpool(_service(request).sync_now, full, sources or None))
+    run_id = await run_in_threadpool(_service(request).start_sync, full, sources or None)
+    return JSONResponse({"run_id": run_id, "status": "running", "url": f"/api/v1/runs/{run_id}"}, status_code=202)
 
 
 def create_app(service: Service) -> Starlette:
@@ -292,6 +318,7 @@ def create_app(service: Service) -> Starlette:
         Route("/api/v1/explain/{email}", _guarded(_explain), methods=["GET"]),
         Route("/api/v1/runs", _guarded(_last_runs), methods=["GET"]),
         Route("/api/v1/runs/{run_id}", _guarded(_run_report), methods=["GET"]),
+        Route("/api/v1/meetings", _guarded(_open_meetings), methods=["GET"]),
         Route("/api/v1/meetings", _guarded(_meeting_start, mutating=True), methods=["POST"]),
         Route("/api/v1/meetings/{meeting_id}", _guarded(_meeting_end, mutating=True), methods=["DELETE"]),
         Route("/api/v1/sync", _guarded(_sync, mutating=True), methods=["POST"]),

@@ -18,6 +18,8 @@ import signal
 import sys
 import threading
 import time
+import uuid
+from collections import OrderedDict
 from datetime import UTC, datetime
 from types import FrameType
 from typing import Any
@@ -34,7 +36,9 @@ from syncd.licensing import admin
 from syncd.logging import configure_logging, get_logger, unbind_run
 from syncd.runtime import Runtime
 from syncd.settings import Config, ConfigError, load_config
+from syncd.store.db import DatabaseUnavailable, DiskFull
 from syncd.store.locks import LockHeld
+from syncd.views import runs as views_runs
 from syncd.views.status import SCHEDULER_ACTOR
 
 log = get_logger("syncd.daemon")
@@ -44,6 +48,62 @@ STOP_BUDGET = 9.0                    # seconds from SIGTERM to exit (systemd's d
 # A sync runs in this process: its thread, busy in Python, hands the GIL to a waiting API thread only every switch
 # interval (5 ms by default), and a request waits for it at each of its many lock waits and I/O returns.
 SWITCH_INTERVAL = 0.001
+LIVE_RUNS = 50                       # API-started runs whose state this process keeps for GET /api/v1/runs
+START_WAIT = 30.0                    # seconds POST /api/v1/sync waits for its run to take the lock (it takes ms)
+
+
+class _RunWatch:
+    """One run started through the API: the :class:`~syncd.sync.progress.Progress` it reports to (its phase and
+    each source's records so far), whether it has begun (taken the run lock), and how it ended."""
+
+    def __init__(self, run_id: str, full: bool, sources: list[str] | None) -> None:
+        self.run_id, self.full, self.sources = run_id, full, sources
+        self.begun = threading.Event()       # set when the run has begun, or ended without beginning
+        self.started = False
+        self.raised: BaseException | None = None
+        self._lock = threading.Lock()
+        self._state: dict[str, Any] = {
+            "run_id": run_id, "status": "running", "actor": API_ACTOR, "mode": "apply", "full": full,
+            "sources": list(sources or []), "started_at": datetime.now(UTC).isoformat(), "finished_at": None,
+            "phase": "starting", "records": {}, "result": None, "exit_code": None, "error": None}
+
+    def phase(self, name: str) -> None:
+        with self._lock:
+            self._state["phase"] = name
+            self.started = True
+        self.begun.set()
+
+    def records(self, source: str, count: int, done: bool = False) -> None:
+        with self._lock:
+            self._state["records"][source] = count
+
+    def finish(self, result: str, exit_code: int) -> None:
+        with self._lock:
+            self._state.update(status=views_runs.status_of(result), result=result, exit_code=exit_code,
+                               phase="done", finished_at=datetime.now(UTC).isoformat())
+        self.begun.set()
+
+    def fail(self, error: BaseException) -> None:
+        with self._lock:
+            self.raised = error
+            self._state.update(status="failed", result="failed", phase="done", exit_code=_exit_code_of(error),
+                               error=" ".join(str(error).split()) or type(error).__name__,
+                               finished_at=datetime.now(UTC).isoformat())
+        self.begun.set()
+
+    def snapshot(self) -> dict[str, Any]:
+        with self._lock:
+            return {**self._state, "records": dict(self._state["records"])}
+
+
+def _exit_code_of(error: BaseException) -> int:
+    if isinstance(error, errors.UserError):
+        return error.exit_code
+    if isinstance(error, LockHeld):
+        return errors.LOCKED
+    if isinstance(error, DatabaseUnavailable | DiskFull):
+        return errors.DATABASE
+    return errors.INTERNAL
 
 
 class Daemon:
@@ -64,6 +124,8 @@ class Daemon:
         self.scheduler = schedule.new_scheduler(config)
         self._server: uvicorn.Server | None = None
         self._server_thread: threading.Thread | None = None
+        self._live: OrderedDict[str, _RunWatch] = OrderedDict()
+        self._live_lock = threading.Lock()
 
     # -- what the API reads ------------------------------------------------------------------------------
 
@@ -76,17 +138,78 @@ class Daemon:
         return self._token
 
     def sync_now(self, full: bool, sources: list[str] | None) -> dict[str, Any]:
+        """Run one sync as the API's actor and wait for it (``{"wait": true}``): the report's ``to_dict()``."""
         from syncd.sync.pipeline import run_sync
 
         self._enter()
         try:
             report = run_sync(self._api_rt, mode="apply", full=full, sources=sources)
-            self.metrics.observe_run(report)
-            self._note_run(report.result, "full" if full else "incremental", API_ACTOR)
+        except Exception as e:
+            self._count_failure(e, full, sources)
+            raise
+        else:
+            self._observe(report, full)
             return report.to_dict()
         finally:
             self._leave()
             unbind_run()
+
+    def start_sync(self, full: bool, sources: list[str] | None) -> str:
+        """Start one sync as the API's actor on a thread of its own and return its run id as soon as it holds the
+        run lock. What stops it from starting is raised here: LockHeld (another run holds the lock), a usage or
+        configuration error, the database. Its progress and end: :meth:`live_runs` and the runs table."""
+        watch = _RunWatch(uuid.uuid4().hex, full, sources)
+        self._enter()
+        thread = threading.Thread(target=self._background_sync, args=(watch,), name=f"sync-{watch.run_id[:8]}",
+                                  daemon=True)
+        thread.start()
+        watch.begun.wait(START_WAIT)
+        if not watch.started and watch.raised is not None:
+            raise watch.raised
+        with self._live_lock:
+            self._live[watch.run_id] = watch
+            while len(self._live) > LIVE_RUNS:
+                self._live.popitem(last=False)
+        return watch.run_id
+
+    def live_runs(self) -> dict[str, dict[str, Any]]:
+        """The runs this process started through the API that the runs table may not hold yet (or ever: a failed
+        run the database could not take), newest last: their state as :mod:`syncd.views.runs` reads it."""
+        with self._live_lock:
+            watches = list(self._live.values())
+        return {w.run_id: w.snapshot() for w in watches}
+
+    def _background_sync(self, watch: _RunWatch) -> None:
+        from syncd.sync.pipeline import run_sync
+
+        try:
+            report = run_sync(self._api_rt, mode="apply", full=watch.full, sources=watch.sources, progress=watch,
+                              run_id=watch.run_id)
+        except BaseException as e:
+            watch.fail(e)
+            if watch.started:        # else start_sync raises it to the request
+                if isinstance(e, errors.UserError | LockHeld):
+                    log.error("api run failed", error=str(e))
+                else:
+                    log.exception("api run failed")
+                self._count_failure(e, watch.full, watch.sources)
+        else:
+            self._observe(report, watch.full)
+            watch.finish(report.result, report.exit_code)
+        finally:
+            self._leave()
+            unbind_run()
+
+    def _observe(self, report: Any, full: bool) -> None:
+        self.metrics.observe_run(report)
+        self._note_run(report.result, "full" if full else "incremental", API_ACTOR)
+
+    def _count_failure(self, error: BaseException, full: bool, sources: list[str] | None) -> None:
+        """A run that raised counts as failed (as a scheduled one does); one refused before it began does not."""
+        if isinstance(error, errors.UserError | LockHeld) or not isinstance(error, Exception):
+            return
+        self.metrics.observe_failure(sources or [s.name for s in self._api_rt.config.sources.all()])
+        self._note_run("failed", "full" if full else "incremental", API_ACTOR)
 
     # -- jobs ----------------------------------------------------------------------------------------------
 

@@ -1,4 +1,8 @@
-"""Admin actions and host requests: each is one policy decision in one write transaction, journaled."""
+"""Admin actions and host requests: each is one policy decision in one write transaction, journaled.
+
+Each admin action plans, then applies: the decision is made on the stored ledger and saved unless the action is
+a dry run, which makes the same decision on the same ledger in a read-only connection and writes nothing (no
+journal row either), so ``--dry-run`` shows exactly what the action would do."""
 
 from __future__ import annotations
 
@@ -20,14 +24,17 @@ from policy import (
     MeetingEnd,
     PurchasePermanent,
     Reserve,
+    SetInstalled,
     StartTrial,
     Sweep,
     Upgrade,
+    apply,
+    decide,
 )
 from syncd import errors
 from syncd.licensing import inputs
 from syncd.licensing.cache import ledger_cache
-from syncd.licensing.ledger import decide_and_save
+from syncd.licensing.ledger import decide_and_save, load_ledger
 from syncd.runtime import Runtime
 from syncd.store import tables
 from syncd.store.db import begin_write
@@ -38,6 +45,7 @@ class Outcome:
     decision: Decision
     ledger: Ledger
     meeting_id: str | None = None
+    dry_run: bool = False
 
     @property
     def ok(self) -> bool:
@@ -51,6 +59,8 @@ class Outcome:
             "reason": d.reason, "rule": d.rule, "message": d.sentence,
             "at": d.now.isoformat(),
             "notices": [n.message for n in d.notices],
+            "dry_run": self.dry_run,
+            "changes": [{"person": a.person, "sentence": a.sentence} for a in d.actions],
         }
         if self.meeting_id is not None:
             out = {"meeting_id": self.meeting_id, **out}
@@ -60,10 +70,24 @@ class Outcome:
 
     def lines(self) -> list[str]:
         d = self.decision
+        if self.dry_run:
+            return self._would()
         head = f"{'refused' if not self.ok else 'ok'} ({d.rule}): {d.sentence}"
         if d.reason:
             head += f" [{d.reason}]"
-        return [head] + [f"notice: {n.message}" for n in d.notices]
+        lines = [head]
+        if self.meeting_id is not None and self.ok and isinstance(d.event, HostRequest):
+            lines.append(f"meeting {self.meeting_id} is open: end it with `syncd meetings end {self.meeting_id}`")
+        return lines + [f"notice: {n.message}" for n in d.notices]
+
+    def _would(self) -> list[str]:
+        """A dry run's lines: the decision's sentence, then each change it would make, then that nothing was."""
+        d = self.decision
+        head = f"{'would be refused' if not self.ok else 'would'} ({d.rule}): {d.sentence}"
+        if d.reason:
+            head += f" [{d.reason}]"
+        changes = [f"would: {a.person + ': ' if a.person else ''}{a.sentence}" for a in d.actions]
+        return [head, *changes, *(f"notice: {n.message}" for n in d.notices), "dry run: nothing written"]
 
 
 def _known(conn: Any, raw: str) -> str:
@@ -84,8 +108,18 @@ class MeetingIdUsed(errors.UserError):
 
 
 def _one(rt: Runtime, event: Any, subjects: tuple[str, ...] = (), now: datetime | None = None,
-         meeting_id: str | None = None, check: Callable[[Connection], None] | None = None) -> Outcome:
-    """Decide ``event`` and save it in one write transaction, after ``check`` (which may raise) in that transaction."""
+         meeting_id: str | None = None, check: Callable[[Connection], None] | None = None,
+         dry_run: bool = False) -> Outcome:
+    """Decide ``event`` and save it in one write transaction, after ``check`` (which may raise) in that transaction.
+
+    ``dry_run``: the same check and decision in a read-only connection, and nothing saved."""
+    if dry_run:
+        with rt.engine.connect() as conn:
+            if check is not None:
+                check(conn)
+            ledger, _ = load_ledger(conn, subjects)
+            d = decide(ledger, event, rt.settings, now or datetime.now(UTC))
+        return Outcome(d, apply(ledger, d), meeting_id, dry_run=True)
     with begin_write(rt.engine) as conn:
         if check is not None:
             check(conn)
@@ -94,36 +128,41 @@ def _one(rt: Runtime, event: Any, subjects: tuple[str, ...] = (), now: datetime 
     return Outcome(d, after, meeting_id)
 
 
-def purchase(rt: Runtime, count: int) -> Outcome:
+def purchase(rt: Runtime, count: int, dry_run: bool = False) -> Outcome:
     def within_cap(conn: Connection) -> None:
         installed = conn.execute(select(func.coalesce(func.sum(tables.purchases.c.count), 0))).scalar_one()
         inputs.purchase_total(int(installed), count)
 
-    return _one(rt, PurchasePermanent(count), check=within_cap)
+    return _one(rt, PurchasePermanent(count), check=within_cap, dry_run=dry_run)
 
 
-def grant_demo(rt: Runtime, count: int, expires: datetime, grant_id: str | None) -> Outcome:
+def set_installed(rt: Runtime, count: int, dry_run: bool = False) -> Outcome:
+    """Correct the installed Permanent count (a mistyped purchase); refused below the Permanent licenses in use."""
+    return _one(rt, SetInstalled(count), dry_run=dry_run)
+
+
+def grant_demo(rt: Runtime, count: int, expires: datetime, grant_id: str | None, dry_run: bool = False) -> Outcome:
     if expires <= datetime.now(UTC):
         raise errors.UserError(f"--expires {expires.isoformat()} is not in the future")
-    return _one(rt, GrantDemonstration(grant_id or f"demo-{uuid.uuid4().hex[:8]}", count, expires))
+    return _one(rt, GrantDemonstration(grant_id or f"demo-{uuid.uuid4().hex[:8]}", count, expires), dry_run=dry_run)
 
 
-def start_trial(rt: Runtime, start: datetime) -> Outcome:
-    return _one(rt, StartTrial(start))
+def start_trial(rt: Runtime, start: datetime, dry_run: bool = False) -> Outcome:
+    return _one(rt, StartTrial(start), dry_run=dry_run)
 
 
-def upgrade(rt: Runtime, to: str) -> Outcome:
-    return _one(rt, Upgrade(to))
+def upgrade(rt: Runtime, to: str, dry_run: bool = False) -> Outcome:
+    return _one(rt, Upgrade(to), dry_run=dry_run)
 
 
-def sweep(rt: Runtime, now: datetime | None = None) -> Outcome:
-    return _one(rt, Sweep(), now=now)
+def sweep(rt: Runtime, now: datetime | None = None, dry_run: bool = False) -> Outcome:
+    return _one(rt, Sweep(), now=now, dry_run=dry_run)
 
 
-def reserve(rt: Runtime, email: str) -> Outcome:
+def reserve(rt: Runtime, email: str, dry_run: bool = False) -> Outcome:
     with rt.engine.connect() as conn:
         key = _known(conn, email)
-    return _one(rt, Reserve(key), (key,))
+    return _one(rt, Reserve(key), (key,), dry_run=dry_run)
 
 
 def start_meeting(rt: Runtime, email: str, meeting_id: str | None, now: datetime | None = None) -> Outcome:

@@ -63,6 +63,13 @@ def count(value: int) -> int:
     return whole_number(value, "count", limits.MAX_COUNT)
 
 
+def installed(value: int) -> int:
+    """`licenses set-installed N`: from 0 (no Permanent license installed) to CWMS's maximum of accounts."""
+    if not 0 <= value <= limits.MAX_COUNT:
+        raise errors.UsageError(f"count must be from 0 to {limits.MAX_COUNT:,}")
+    return value
+
+
 def row_limit(value: int) -> int:
     return whole_number(value, "limit", limits.MAX_ROWS)
 

@@ -93,7 +93,7 @@ def save_ledger(conn: Connection, before: Ledger, after: Ledger, ids: dict[str, 
 
 
 def _save_shared(conn: Connection, before: Ledger, after: Ledger, actor: str) -> None:
-    """New purchases and demonstration grants, and the trial when it changed."""
+    """New purchases and demonstration grants, and the trial and the CWMS version when they changed."""
     if len(after.purchases) > len(before.purchases):
         conn.execute(tables.purchases.insert(), [
             {"count": pu.count, "at": pu.at, "actor": actor} for pu in after.purchases[len(before.purchases):]])
@@ -108,6 +108,9 @@ def _save_shared(conn: Connection, before: Ledger, after: Ledger, actor: str) ->
         conn.execute(delete(tables.trial))
         conn.execute(tables.trial.insert().values(id=1, start=tr.start, ends_at=tr.ends_at,
                                                   ended_at=tr.ends_at if tr.ended else None))
+    if after.cwms_version != before.cwms_version and after.cwms_version is not None:
+        conn.execute(delete(tables.site))
+        conn.execute(tables.site.insert().values(id=1, cwms_version=after.cwms_version))
 
 
 def _license_row(pid: int, lic: HeldLicense) -> dict[str, Any]:

@@ -8,6 +8,7 @@ enough.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -86,7 +87,8 @@ def load_people(conn: Connection, emails: Sequence[str], people: dict[str, Perso
 
 
 def load_shared(conn: Connection) -> Ledger:
-    """Purchases, demonstration grants, the trial and the open meetings: the ledger without its people."""
+    """Purchases, demonstration grants, the trial, the open meetings and the recorded CWMS version: the ledger
+    without its people."""
     p, m = tables.people, tables.meetings
     purchases = tuple(Purchase(r.count, r.at) for r in conn.execute(
         select(tables.purchases).order_by(tables.purchases.c.id)))
@@ -99,8 +101,9 @@ def load_shared(conn: Connection) -> Ledger:
         for r in conn.execute(select(m.c.meeting_id, m.c.started_at, p.c.email)
                               .select_from(m.join(p, p.c.id == m.c.person_id)).where(m.c.ended_at.is_(None)))
     }
-    return Ledger(purchases, grants, trial, {}, meetings)
+    version = conn.execute(select(tables.site.c.cwms_version)).scalar_one_or_none()
+    return Ledger(purchases, grants, trial, {}, meetings, version)
 
 
 def with_people(shared: Ledger, people: dict[str, PersonState]) -> Ledger:
-    return Ledger(shared.purchases, shared.demo_grants, shared.trial, people, shared.meetings)
+    return replace(shared, people=people)

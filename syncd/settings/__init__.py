@@ -1,7 +1,7 @@
 """The configuration (DESIGN.md 9a): load.py reads and validates the file, config.py is the whole file's model,
 schema.py its sections other than ``[sources]``, sources.py the source tables (each validated by its type's model
 in ``connectors/<type>/options.py``), keys.py errors with key paths, durations.py durations and cron,
-secrets.py reading secrets. Callers import from here."""
+secrets.py reading secrets, urls.py refusing credentials in URLs. Callers import from here."""
 
 from syncd.settings.config import Config, resolve_secret
 from syncd.settings.durations import cron_trigger, parse_duration

@@ -109,19 +109,20 @@ class Config(Section):
 
 
 def _unreadable(path: str | None) -> str | None:
+    """Why the file a key names cannot be read; the key is named, not its value (as for a secret's file)."""
     if path is None:
         return None
     try:
         with open(path, "rb"):
             pass
     except FileNotFoundError:
-        return f"{path}: no such file"
+        return "the file it names does not exist"
     except IsADirectoryError:
-        return f"{path}: is a directory"
+        return "the file it names is a directory"
     except PermissionError:
-        return f"{path}: permission denied (uid {os.getuid()})"
+        return f"the file it names cannot be read: permission denied (uid {os.getuid()})"
     except OSError as e:
-        return f"{path}: {e.strerror or e}"
+        return f"the file it names cannot be read: {e.strerror or e}"
     return None
 
 

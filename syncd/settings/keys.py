@@ -43,6 +43,25 @@ def key_path(loc: Iterable[str | int]) -> str:
     return out
 
 
+# What a key naming a secret's place (password_env, token_file, ...) must hold, said in place of its validator's
+# message, which may quote the value: that can be the secret itself, put there by mistake.
+_SECRET_PLACE = re.compile(r"\w+_(env|credential|file)")
+_PLACE_EXPECTED = {
+    "env": "an environment variable's name (letters, digits and _, not starting with a digit)",
+    "credential": "a systemd credential's name (letters, digits and _ . @ : + -, no slash)",
+    "file": "a file's path",
+}
+
+
+def _secret_place_message(last: str | int, value: object, msg: str) -> str | None:
+    """The message for a secret's place whose validator's message ``msg`` quotes its ``value``, else None."""
+    m = _SECRET_PLACE.fullmatch(last) if isinstance(last, str) else None
+    if m is None or not isinstance(value, str) or not value.strip() or \
+            (value not in msg and repr(value)[1:-1] not in msg):
+        return None
+    return f"does not look like {_PLACE_EXPECTED[m.group(1)]}; the value is not shown (it may be the secret itself)"
+
+
 _TOML_TYPES = {str: "a string", int: "an integer", float: "a float", bool: "a boolean", dict: "a table",
                list: "an array"}
 
@@ -71,6 +90,8 @@ def pydantic_errors(exc: ValidationError) -> list[tuple[str, str]]:
             if kind.endswith("_type") and "input" in err:
                 got = _TOML_TYPES.get(type(err["input"]), type(err["input"]).__name__)
                 msg = f"{msg}, got {got}"
+        if loc:
+            msg = _secret_place_message(loc[-1], err.get("input"), msg) or msg
         out.append((key_path(loc), msg))
     return out
 

@@ -3,7 +3,8 @@ TOML and validating it whole, so that every problem is reported at once with its
 
 Conventions: an empty string means "not set" for optional strings and paths (TOML has no null); relative paths
 are relative to the configuration file's folder; durations are strings such as ``"30s"``, ``"15m"`` or
-``"1h30m"``. An inline secret in a file that group or others can read is refused here, at load time.
+``"1h30m"``. An inline secret in a file that group or others can read is refused here, at load time, and so is
+a URL that carries a user name or password (urls.py).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from connectors.options import SecretOptions
-from syncd.settings import secrets
+from syncd.settings import secrets, urls
 from syncd.settings.config import Config
 from syncd.settings.keys import ConfigError, pydantic_errors
 
@@ -25,9 +26,10 @@ ENV_VAR = "SYNCD_CONFIG"
 
 
 def config_path(path: str | None = None) -> tuple[str, bool]:
-    """The file to load and whether it was asked for explicitly (argument or $SYNCD_CONFIG)."""
-    explicit = path or os.environ.get(ENV_VAR) or None
-    return (explicit or DEFAULT_PATH), explicit is not None
+    """The file to load and whether it was asked for explicitly (argument or $SYNCD_CONFIG; an empty
+    $SYNCD_CONFIG counts as unset, an empty argument does not)."""
+    explicit = path if path is not None else os.environ.get(ENV_VAR) or None
+    return (DEFAULT_PATH if explicit is None else explicit), explicit is not None
 
 
 def load_config(path: str | None = None) -> Config:
@@ -37,6 +39,8 @@ def load_config(path: str | None = None) -> Config:
     location means the embedded defaults; a missing file that was asked for is an error.
     """
     file, explicit = config_path(path)
+    if not file:
+        raise ConfigError("an empty path names no configuration file")
     try:
         with open(file, "rb") as fh:
             raw = fh.read()
@@ -71,12 +75,12 @@ def parse_toml(raw: bytes | str, path: str | None = None) -> Config:
 def parse_config(data: Mapping[str, Any], path: str | None = None) -> Config:
     """Validate an already parsed configuration (a dict shaped like the TOML file)."""
     base_dir = os.path.dirname(os.path.abspath(path)) if path else None
+    data, errors = urls.without_credentials(data)
     try:
         config = Config.model_validate(data, context={"base_dir": base_dir})
     except ValidationError as e:
-        raise ConfigError(pydantic_errors(e), path) from None
+        raise ConfigError(errors + pydantic_errors(e), path) from None
     config._path = path
-    errors: list[tuple[str, str]] = []
     for src in _inline_secret_sources(config):
         refusal = secrets.inline_refusal(path)
         if refusal:

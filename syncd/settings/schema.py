@@ -39,8 +39,8 @@ class DatabaseConfig(Section):
 
         try:
             url = make_url(value)
-        except ArgumentError:
-            raise ValueError(f"not a database URL: {value!r} (e.g. sqlite:////var/lib/syncd/syncd.db or "
+        except (ArgumentError, ValueError):     # not repeated: a URL can hold a password that got past urls.py
+            raise ValueError("not a database URL (e.g. sqlite:////var/lib/syncd/syncd.db or "
                              "postgresql+psycopg://syncd@db.example.com/syncd)") from None
         if url.get_backend_name() not in ("sqlite", "postgresql"):
             raise ValueError(f"unsupported database {url.get_backend_name()!r}: use sqlite or postgresql")

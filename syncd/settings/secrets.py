@@ -4,6 +4,10 @@ configuration file that only its owner can read). The type that never shows a va
 
 Every secret read here is registered with the log redactor, so if it ever reaches a log line it shows as ``***``.
 The configuration module turns :class:`SecretUnavailable` into a ``ConfigError`` carrying the key path.
+
+A message never shows the value of a ``*_file``, ``*_env`` or ``*_credential`` key, only the key: an admin who
+pastes the password itself where its variable's name or file's path belongs would otherwise see it printed (and
+logged, and kept in a terminal's scrollback) by the very check that refuses it.
 """
 
 from __future__ import annotations
@@ -38,48 +42,48 @@ def _strip_newline(text: str) -> str:
     return text
 
 
-def _checked(key: str, value: str, where: str) -> str:
+def _checked(key: str, value: str, what: str) -> str:
     if not value:
-        raise SecretUnavailable(key, f"{where} is empty")
+        raise SecretUnavailable(key, f"{what} is empty")
     register_secret(value)
     return value
 
 
-def read_secret_file(key: str, path: str | os.PathLike[str]) -> str:
-    """The file's content with one trailing newline removed."""
+def read_secret_file(key: str, path: str | os.PathLike[str], what: str = "the file it names") -> str:
+    """The file's content with one trailing newline removed. Messages say ``what`` the file is, never its path."""
     try:
         with open(path, encoding="utf-8") as fh:
             text = fh.read()
     except FileNotFoundError:
-        raise SecretUnavailable(key, f"{path}: no such file") from None
+        raise SecretUnavailable(key, f"{what} does not exist") from None
     except IsADirectoryError:
-        raise SecretUnavailable(key, f"{path}: is a directory") from None
+        raise SecretUnavailable(key, f"{what} is a directory") from None
     except PermissionError:
-        raise SecretUnavailable(key, f"{path}: permission denied (uid {os.getuid()})") from None
+        raise SecretUnavailable(key, f"{what} cannot be read: permission denied (uid {os.getuid()})") from None
     except UnicodeDecodeError:
-        raise SecretUnavailable(key, f"{path}: not UTF-8 text") from None
+        raise SecretUnavailable(key, f"{what} is not UTF-8 text") from None
     except OSError as e:
-        raise SecretUnavailable(key, f"{path}: {e.strerror or e}") from None
-    return _checked(key, _strip_newline(text), str(path))
+        raise SecretUnavailable(key, f"{what} cannot be read: {e.strerror or e}") from None
+    return _checked(key, _strip_newline(text), what)
 
 
 def read_secret_env(key: str, name: str) -> str:
     value = os.environ.get(name)
     if value is None:
-        raise SecretUnavailable(key, f"environment variable {name} is not set")
-    return _checked(key, value, f"environment variable {name}")
+        raise SecretUnavailable(key, "the environment variable it names is not set")
+    return _checked(key, value, "the environment variable it names")
 
 
 def read_credential(key: str, name: str) -> str:
     """A systemd credential: ``$CREDENTIALS_DIRECTORY/NAME`` (LoadCredential= / SetCredential= in the unit)."""
     directory = os.environ.get(CREDENTIALS_DIRECTORY)
     if not directory:
-        raise SecretUnavailable(key, f"${CREDENTIALS_DIRECTORY} is not set (credential {name!r} needs "
-                                     "LoadCredential= in the systemd unit)")
+        raise SecretUnavailable(key, f"${CREDENTIALS_DIRECTORY} is not set (a credential needs LoadCredential= "
+                                     "in the systemd unit)")
     path = Path(directory) / name
     if not path.exists():
-        raise SecretUnavailable(key, f"credential {name!r} not found in ${CREDENTIALS_DIRECTORY} ({directory})")
-    return read_secret_file(key, path)
+        raise SecretUnavailable(key, f"the credential it names is not in ${CREDENTIALS_DIRECTORY} ({directory})")
+    return read_secret_file(key, path, "the credential it names")
 
 
 def inline_refusal(config_path: str | os.PathLike[str] | None) -> str | None:

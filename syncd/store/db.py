@@ -8,6 +8,11 @@ are few (one per run, one per grant), so the cost is small. Foreign keys are enf
 transactions would run DDL and reads outside them); :func:`begin_write` opens ``BEGIN IMMEDIATE`` for a
 transaction that reads before it writes, so that it waits for a concurrent writer instead of failing.
 
+A new SQLite database file is created mode 0600 before SQLite opens it: SQLite gives the ``-wal`` and ``-shm``
+files it makes beside it the database file's own mode (whatever the umask), so that one mode decides who can
+read the people, their e-mails and the journal. An existing file keeps its mode: the admin may have widened it
+on purpose; :func:`loose_mode` says when it is readable by group or others, for the CLI to warn.
+
 PostgreSQL: ``postgresql+psycopg://USER@HOST/DB``. To keep syncd's tables in a schema other than the user's
 default, put the search path in the URL as a libpq option:
 ``postgresql+psycopg://syncd@db/syncd?options=-csearch_path%3Dsyncd`` (the tests use one schema per test that
@@ -19,6 +24,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import stat
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -93,11 +99,47 @@ def make_engine(url: str | URL, **kwargs: Any) -> Engine:
     )
 
 
+def _sqlite_file(u: URL) -> str | None:
+    """The database file of a SQLite URL; None for an in-memory database or a ``file:`` URI."""
+    if u.get_backend_name() != "sqlite" or not u.database or u.database == ":memory:" or \
+            u.database.startswith("file:"):
+        return None
+    return u.database
+
+
+def loose_mode(url: str | URL) -> tuple[str, int] | None:
+    """The path and mode of the SQLite database file ``url`` names when group or others can access it, else None
+    (no file yet, PostgreSQL, or a private file)."""
+    try:
+        path = _sqlite_file(make_url(url))
+    except ArgumentError:
+        return None
+    if path is None:
+        return None
+    try:
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        return None
+    return (os.path.abspath(path), mode) if mode & 0o077 else None
+
+
+def _create_private(path: str) -> None:
+    """Create the empty database file mode 0600 (an empty file is an empty SQLite database), if it is missing."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+    except OSError:     # there already; or not creatable, which SQLite's own open reports (exit 74)
+        return
+    os.close(fd)
+    os.chmod(path, 0o600)   # a umask can take the owner's own write bit too
+
+
 def _sqlite_engine(u: URL, **kwargs: Any) -> Engine:
-    if u.database and u.database != ":memory:" and not u.database.startswith("file:"):
-        parent = Path(u.database).expanduser().resolve().parent
+    path = _sqlite_file(u)
+    if path is not None:
+        parent = Path(path).expanduser().resolve().parent
         if not parent.is_dir():
             raise DatabaseUnavailable(f"database directory {parent} does not exist", temporary=False)
+        _create_private(path)
     connect_args = {"timeout": BUSY_TIMEOUT_S, **kwargs.pop("connect_args", {})}
     engine = create_engine(u, connect_args=connect_args, **kwargs)
 

@@ -134,6 +134,17 @@ trial = Table(
 )
 
 
+# The CWMS version the ledger is on, once `licenses upgrade` recorded one (policy.Ledger.cwms_version): a single
+# row with id 1. No row: the ledger follows the configured [licenses] cwms_version.
+site = Table(
+    "site",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("cwms_version", String(8), nullable=False),
+    CheckConstraint("id = 1", name="single_row"),
+)
+
+
 # A source's incremental-read position; written in the same transaction as the changes it covers.
 cursors = Table(
     "cursors",

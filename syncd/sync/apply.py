@@ -1,5 +1,5 @@
 """Apply a sync's plan in the caller's one transaction: people, source facts, cursors, conflicts, the policy's
-decisions for the people who changed, and their journal rows."""
+decisions for the people who changed, and their journal rows; or, for a dry run, decide the same and write nothing."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.engine import Connection
 
 from policy import (
+    Action,
     AssignLicense,
     Deactivation,
     Decision,
@@ -30,7 +31,7 @@ from policy import (
 )
 from syncd import journal
 from syncd.licensing.cache import cached_ledger, ledger_cache
-from syncd.licensing.ledger import lock_ledger, save_ledger
+from syncd.licensing.ledger import load_ledger, lock_ledger, save_ledger
 from syncd.runtime import Runtime
 from syncd.store import bulk, tables
 from syncd.sync.plan import Change, Plan, SourceOutcome
@@ -113,52 +114,108 @@ def _events_for(c: Change) -> list[Event]:
     return events
 
 
+@dataclass(frozen=True, slots=True)
+class Operation:
+    """One license effect of a plan, with its sentence: what a dry run prints as "would ..." and lists in
+    ``license_plan`` of `sync --json`."""
+
+    change: str         # the e-mail of the planned change whose decision has this effect
+    person: str         # whose license it is (a promotion names another person than the change)
+    effect: str         # released | remarked | promoted: the `licenses` count it adds to
+    rule: str
+    sentence: str
+
+
 @dataclass
 class Effects:
+    """What a plan's decisions do to licenses: the `licenses` counts of `sync --json`, the policy's notices, and
+    each effect with its sentence."""
+
     counts: dict[str, int] = field(default_factory=lambda: {"released": 0, "remarked": 0, "promoted": 0})
     notices: list[str] = field(default_factory=list)
+    operations: list[Operation] = field(default_factory=list)
 
 
-def apply_plan(conn: Connection, rt: Runtime, plan: Plan, run_id: str, now: datetime) -> Effects:
-    """Apply a plan inside the caller's transaction: people, source facts, cursors, decisions, journal.
+@dataclass
+class Decided:
+    """The policy's decisions on a plan's changed people, made on one ledger and not yet written: the apply writes
+    them (:func:`apply_plan`), a dry run reports their effects (:func:`preview_plan`). So both come from one
+    function, :func:`decide_plan`, and a dry run's license counts are the apply's."""
 
-    A created person's AddPerson decision follows from the event alone (no license effect, no ledger): its
-    journal row carries the policy's record of it (:func:`policy.added_person_record`), made once a run, so a
-    400,000-person first sync stays a few bulk writes, its journal streamed in chunks rather than held in memory.
-    """
-    write_sources(conn, plan, run_id, now)     # not ledger data: before the lock, not holding it
-    lock_ledger(conn)
-    decided = [c for c in plan.changes if c.kind != "created"]
-    ledger, ids = cached_ledger(conn, ledger_cache(rt.engine), [c.email for c in decided])
-    start = ledger
+    ledger: Ledger                          # the shared ledger after the decisions
+    decisions: dict[str, list[Decision]]    # by e-mail, for every decided change (empty: no policy event)
+    states: dict[str, PersonState]          # the policy's state of each person it decided on
+    effects: Effects
+
+
+def decided_changes(plan: Plan) -> list[Change]:
+    """The changes the policy decides on. A created person's AddPerson decision follows from the event alone (no
+    license effect, no ledger)."""
+    return [c for c in plan.changes if c.kind != "created"]
+
+
+def decide_plan(ledger: Ledger, changes: Sequence[Change], settings: Settings, now: datetime) -> Decided:
+    """Decide every change on ``ledger`` in plan order, writing nothing."""
     relevant = ledger.relevant_keys()
-    effects = Effects()
-    rows_of: dict[str, list[dict[str, Any]]] = {}
-    states: dict[str, PersonState] = {}
-    for c in decided:
+    decided = Decided(ledger, {}, {}, Effects())
+    for c in changes:
         events = _events_for(c)
-        if not events:     # an update that is not a management change: journal the person change alone
-            rows_of[c.email] = [journal.change_row(c, run_id, rt.actor, now)]
+        ds = decided.decisions[c.email] = []
+        if not events:     # an update that is not a management change: no decision
             continue
         # A person who holds no license, hosts no meeting and has no grace window cannot change anyone else's
         # license: decide on a ledger of that person alone (cheap), and keep the shared ledger for the others.
         alone = c.email not in relevant
         own = Ledger(ledger.purchases, ledger.demo_grants, ledger.trial,
                      {c.email: ledger.people[c.email]} if c.email in ledger.people else {}, {}) if alone else ledger
-        rows = rows_of[c.email] = []
-        for i, ev in enumerate(events):
-            d = decide(own, ev, rt.settings, now)
+        for ev in events:
+            d = decide(own, ev, settings, now)
             own = apply(own, d)
-            rows.extend(journal.decision_rows(d, run_id, rt.actor, c.email, c.source, c if i == 0 else None))
-            _count(effects, d)
+            ds.append(d)
+            _count(decided.effects, c.email, d)
         if (state := own.people.get(c.email)) is not None:
-            states[c.email] = state
+            decided.states[c.email] = state
         if not alone:
             ledger = own
-    ids.update(write_people(conn, plan.changes, now, states, ids_for=rows_of.keys()))
-    save_ledger(conn, start, ledger, ids, now, rt.actor)
+    decided.ledger = ledger
+    return decided
+
+
+def preview_plan(conn: Connection, rt: Runtime, plan: Plan, now: datetime) -> Effects:
+    """The license effects that applying ``plan`` at ``now`` would have: :func:`decide_plan` on the ledger as
+    stored, as :func:`apply_plan` decides them, with nothing written and no lock taken (a dry run holds none)."""
+    changes = decided_changes(plan)
+    if not changes:
+        return Effects()
+    ledger, _ = load_ledger(conn, [c.email for c in changes])
+    return decide_plan(ledger, changes, rt.settings, now).effects
+
+
+def apply_plan(conn: Connection, rt: Runtime, plan: Plan, run_id: str, now: datetime) -> Effects:
+    """Apply a plan inside the caller's transaction: people, source facts, cursors, decisions, journal.
+
+    A created person's journal row carries the policy's record of its AddPerson decision
+    (:func:`policy.added_person_record`), made once a run, so a 400,000-person first sync stays a few bulk writes,
+    its journal streamed in chunks rather than held in memory.
+    """
+    write_sources(conn, plan, run_id, now)     # not ledger data: before the lock, not holding it
+    lock_ledger(conn)
+    changes = decided_changes(plan)
+    start, ids = cached_ledger(conn, ledger_cache(rt.engine), [c.email for c in changes])
+    decided = decide_plan(start, changes, rt.settings, now)
+    rows_of: dict[str, list[dict[str, Any]]] = {}
+    for c in changes:
+        ds = decided.decisions[c.email]
+        if not ds:     # an update that is not a management change: journal the person change alone
+            rows_of[c.email] = [journal.change_row(c, run_id, rt.actor, now)]
+            continue
+        rows = rows_of[c.email] = []
+        for i, d in enumerate(ds):
+            rows.extend(journal.decision_rows(d, run_id, rt.actor, c.email, c.source, c if i == 0 else None))
+    ids.update(write_people(conn, plan.changes, now, decided.states, ids_for=rows_of.keys()))
+    save_ledger(conn, start, decided.ledger, ids, now, rt.actor)
     bulk.append_journal(conn, _plan_journal(plan.changes, rows_of, run_id, rt.actor, rt.settings, now))
-    return effects
+    return decided.effects
 
 
 def _plan_journal(changes: Sequence[Change], rows_of: dict[str, list[dict[str, Any]]], run_id: str, actor: str,
@@ -172,12 +229,25 @@ def _plan_journal(changes: Sequence[Change], rows_of: dict[str, list[dict[str, A
             yield from rows_of[c.email]
 
 
-def _count(effects: Effects, d: Decision) -> None:
+def _count(effects: Effects, change: str, d: Decision) -> None:
     for a in d.actions:
-        if isinstance(a, ReleaseLicense):
-            effects.counts["released"] += 1
-        elif isinstance(a, RemarkLicense):
-            effects.counts["remarked"] += 1
-        elif isinstance(a, AssignLicense):
-            effects.counts["promoted"] += 1
+        op = _operation(change, d, a)
+        if op is not None:
+            effects.counts[op.effect] += 1
+            effects.operations.append(op)
     effects.notices.extend(n.message for n in d.notices)
+
+
+def _operation(change: str, d: Decision, a: Action) -> Operation | None:
+    """The license effect of action ``a`` of ``d``, None for an action that is none (a person's flags)."""
+    rule = a.rule or d.rule
+    if isinstance(a, ReleaseLicense):
+        return Operation(change, a.person, "released", rule,
+                         f"release the {a.kind.label} license of {a.person} ({rule})")
+    if isinstance(a, RemarkLicense):
+        return Operation(change, a.person, "remarked", rule,
+                         f"re-mark the license of {a.person} {a.management.value} ({rule})")
+    if isinstance(a, AssignLicense):
+        return Operation(change, a.person, "promoted", rule,
+                         f"promote {a.person} to a {a.license.kind.label} license ({rule})")
+    return None

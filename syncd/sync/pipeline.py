@@ -28,6 +28,7 @@ from syncd.store.db import DatabaseUnavailable, DiskFull, StoreError, begin_writ
 from syncd.store.locks import run_lock
 from syncd.sync import apply, safety, state
 from syncd.sync.plan import Plan, SourceSpec
+from syncd.sync.progress import Progress
 from syncd.sync.read import read_all
 from syncd.sync.reconcile import plan, source_specs
 
@@ -43,6 +44,7 @@ class SyncReport:
     refusal: safety.Refusal | None = None
     licenses: dict[str, int] = field(default_factory=lambda: {"released": 0, "remarked": 0, "promoted": 0})
     notices: list[str] = field(default_factory=list)
+    operations: list[apply.Operation] = field(default_factory=list)     # the license effects, in plan order
     seconds: float = 0.0
 
     @property
@@ -54,12 +56,23 @@ class SyncReport:
         pending = self.mode == "check" and self.plan is not None and self.plan.pending
         return errors.sync_exit_code(self.result, self.refusal is not None, bool(self.failed_sources), pending)
 
+    @property
+    def applied(self) -> bool:
+        """Whether the plan was applied: an apply the safety gate let through."""
+        return self.mode == "apply" and self.refusal is None
+
     def sentences(self, limit: int | None = None) -> list[str]:
-        """The plan's sentences (the first ``limit`` of them): "would ..." unless applied."""
+        """The plan's sentences (of its first ``limit`` changes). Unless applied, each reads "would ...", and each
+        change is followed by the license effects its decision would have (the journal holds an apply's)."""
         if self.plan is None:
             return []
-        prefix = "would " if self.mode != "apply" else ""
-        return [prefix + c.sentence for c in self.plan.changes[:limit]]
+        changes = self.plan.changes[:limit]
+        if self.applied:
+            return [c.sentence for c in changes]
+        effects: dict[str, list[str]] = {}
+        for op in self.operations:
+            effects.setdefault(op.change, []).append(op.sentence)
+        return [f"would {s}" for c in changes for s in (c.sentence, *effects.get(c.email, ()))]
 
     def to_dict(self) -> dict[str, Any]:
         p = self.plan
@@ -77,6 +90,8 @@ class SyncReport:
             "refused": list(self.refusal.reasons) if self.refusal else [],
             "plan": [{"kind": c.kind, "email": c.email, "source": c.source, "sentence": c.sentence}
                      for c in p.changes] if p and self.mode != "apply" else [],
+            "license_plan": [{"change": o.change, "person": o.person, "effect": o.effect, "rule": o.rule,
+                              "sentence": o.sentence} for o in self.operations] if self.mode != "apply" else [],
             "seconds": round(self.seconds, 3),
         }
 
@@ -140,10 +155,14 @@ def run_sync(
     sources: Sequence[str] | None = None,
     allow_mass_deactivation: bool = False,
     now: datetime | None = None,
+    progress: Progress | None = None,
+    run_id: str | None = None,
 ) -> SyncReport:
-    """Run one sync. ``mode`` is "apply", "dry-run" or "check" (the last two never write)."""
+    """Run one sync. ``mode`` is "apply", "dry-run" or "check" (the last two never write). ``progress``, when
+    given, hears the run's phases and each source's records so far (the CLI shows them on a terminal). ``run_id``:
+    the run's id when the caller named it beforehand (the API answers with it before the run ends)."""
     now = now or datetime.now(UTC)
-    report = SyncReport(run_id=uuid.uuid4().hex, mode=mode)
+    report = SyncReport(run_id=run_id or uuid.uuid4().hex, mode=mode)
     bind_run(report.run_id, rt.actor)
     started = time.monotonic()
     specs = source_specs(rt.config)
@@ -161,7 +180,7 @@ def run_sync(
             held.enter_context(run_lock(rt.engine))
         held.enter_context(_no_cyclic_gc())
         try:
-            return _run(rt, report, specs, mode, full, sources, allow_mass_deactivation, now)
+            return _run(rt, report, specs, mode, full, sources, allow_mass_deactivation, now, progress)
         except Exception as e:
             report.seconds = time.monotonic() - started
             if mode == "apply":
@@ -172,10 +191,14 @@ def run_sync(
 
 
 def _run(rt: Runtime, report: SyncReport, specs: list[SourceSpec], mode: str, full: bool,
-         sources: Sequence[str] | None, allow_mass_deactivation: bool, now: datetime) -> SyncReport:
+         sources: Sequence[str] | None, allow_mass_deactivation: bool, now: datetime,
+         progress: Progress | None) -> SyncReport:
+    phase = progress.phase if progress is not None else _unwatched
     with rt.engine.connect() as conn:
         cursors = bulk.load_cursors(conn)
-    reads = read_all(rt, specs, sources, full, cursors, now)
+    phase("read")
+    reads = read_all(rt, specs, sources, full, cursors, now, progress)
+    phase("plan")
     with rt.engine.connect() as conn:
         stored = state.load_state(conn, specs, reads, now)
     report.plan = p = plan(specs, reads, stored.people, stored.facts, now, rt.config.reconcile.require_cucm,
@@ -193,26 +216,40 @@ def _run(rt: Runtime, report: SyncReport, specs: list[SourceSpec], mode: str, fu
                     report.run_id, rt.actor, now, refusal.message, {"deactivations": len(p.deactivations)})])
                 _record(conn, rt, report, now)
         return report
+    all_failed = bool(p.sources) and all(not s.complete for s in p.sources)
     if mode != "apply":
         report.result = "planned"
+        if not all_failed:     # what the apply below would decide, on the same ledger, writing nothing
+            phase("preview")
+            with rt.engine.connect() as conn:
+                _report_effects(report, apply.preview_plan(conn, rt, p, now))
         return report
-    all_failed = bool(p.sources) and all(not s.complete for s in p.sources)
     if all_failed or not (p.pending or p.cursors_moved):
         report.result = "failed" if all_failed else "partial" if report.failed_sources else "no_changes"
         with begin_write(rt.engine) as conn:
             _record(conn, rt, report, now)
         return report
     log.info("applying plan", **p.changes_summary())
+    phase("apply")
     with begin_write(rt.engine) as conn:
-        effects = apply.apply_plan(conn, rt, p, report.run_id, now)
-        report.licenses = effects.counts
-        report.notices = effects.notices
+        _report_effects(report, apply.apply_plan(conn, rt, p, report.run_id, now))
         report.result = "partial" if report.failed_sources else "applied" if p.pending else "no_changes"
         _record(conn, rt, report, now)
     log.info("sync applied", **p.changes_summary(), **report.licenses)
     if _rows_written(p) >= ANALYZE_AFTER:
+        phase("statistics")
         _refresh_statistics(rt)
     return report
+
+
+def _unwatched(phase: str) -> None:
+    """The phase of a run that no :class:`Progress` watches: nothing to tell."""
+
+
+def _report_effects(report: SyncReport, effects: apply.Effects) -> None:
+    report.licenses = effects.counts
+    report.notices = effects.notices
+    report.operations = effects.operations
 
 
 def _tables() -> str:

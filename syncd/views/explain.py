@@ -1,22 +1,47 @@
-"""`explain EMAIL` and ``GET /api/v1/explain/{email}``: what hosting at a time would do for one person, and why."""
+"""`explain EMAIL` and ``GET /api/v1/explain/{email}``: what hosting at a time would do for one person, and why.
+
+A time from now on asks about the stored ledger swept at that time, with the directory judged then (AD
+accountExpires); a past time asks about the ledger as the journal says it stood then."""
 
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import func, select
 
 from policy import Ledger
 from policy import explain as policy_explain
+from syncd import errors
 from syncd.licensing.ledger import load_ledger
+from syncd.licensing.replay import in_past, ledger_as_of
+from syncd.store import tables
 from syncd.sync.reconcile import plan, source_specs
 from syncd.sync.state import load_state
+from syncd.views.common import iso
 from syncd.views.people import person_row, sources_of
 
 if TYPE_CHECKING:
     from syncd.runtime import Runtime
 
-NOW_WITHIN = 60     # seconds: an --at this close to now asks about now
+NOW_WITHIN = timedelta(seconds=60)     # a later --at than this asks how the directory will judge the person then
+
+
+class NotYetKnown(errors.UserError):
+    """A past ``--at`` before syncd first recorded the person (exit 65, as an unknown person)."""
+
+    def __init__(self, email: str, at: datetime, first: datetime | None) -> None:
+        since = f"; the journal names them first at {iso(first)}" if first is not None else ""
+        super().__init__(f"{email} was not yet known to syncd at {iso(at)}{since}")
+
+
+def _ledger_then(conn: Any, email: str, at: datetime) -> Ledger:
+    ledger = ledger_as_of(conn, at)
+    if email not in ledger.people:
+        j = tables.journal
+        raise NotYetKnown(email, at, conn.execute(select(func.min(j.c.at)).where(j.c.person == email)).scalar())
+    return ledger
 
 
 def _directory_at(conn: Any, rt: Runtime, email: str, at: datetime, ledger: Ledger) -> tuple[Ledger, list[str]]:
@@ -47,14 +72,21 @@ def _source_facts(person: Any, sources: dict[str, Any]) -> list[str]:
 
 def explain(rt: Runtime, email: str, at: datetime) -> dict[str, Any]:
     """The `explain` JSON of DESIGN.md 9a, with the person's source records; UnknownPerson when unknown."""
+    now = datetime.now(UTC)
     with rt.engine.connect() as conn:
         person = person_row(conn, email)
-        ledger, _ = load_ledger(conn, [person.email])
-        facts: list[str] = []
-        if abs((at - datetime.now(at.tzinfo)).total_seconds()) > NOW_WITHIN:
-            ledger, facts = _directory_at(conn, rt, person.email, at, ledger)
         sources = sources_of(conn, rt, person.email, person.ad_guid)
+        facts = _source_facts(person, sources)
+        if in_past(at, now):
+            ledger = _ledger_then(conn, person.email, at)
+            facts = [f"the ledger as the journal recorded it at {iso(at)}",
+                     *(f"now (not then): {f}" for f in facts)]
+        else:
+            ledger, _ = load_ledger(conn, [person.email])
+            if at - now > NOW_WITHIN:
+                ledger, directory = _directory_at(conn, rt, person.email, at, ledger)
+                facts += directory
     out = policy_explain(ledger, person.email, rt.settings, at).to_dict()
-    out["facts"] = _source_facts(person, sources) + facts + list(out["facts"])
+    out["facts"] = facts + list(out["facts"])
     out["sources"] = sources
     return out

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from policy import LicenseSummary, summarize
 from syncd.licensing.ledger import load_ledger
+from syncd.licensing.replay import in_past, ledger_as_of
 from syncd.views.common import iso
 
 if TYPE_CHECKING:
@@ -14,9 +15,10 @@ if TYPE_CHECKING:
 
 
 def license_summary(rt: Runtime, at: datetime) -> LicenseSummary:
-    """The stored ledger swept at ``at``, then counted (``policy.summarize``)."""
+    """The stored ledger swept at ``at``, then counted (``policy.summarize``); for a past ``at``, the ledger as the
+    journal says it stood then."""
     with rt.engine.connect() as conn:
-        ledger, _ = load_ledger(conn)
+        ledger = ledger_as_of(conn, at) if in_past(at, datetime.now(UTC)) else load_ledger(conn)[0]
     return summarize(ledger, rt.settings, at)
 
 
@@ -29,6 +31,7 @@ def license_report(rt: Runtime, at: datetime) -> dict[str, Any]:
         "installed_permanent": sm.installed_permanent,
         "free_permanent": sm.free_permanent,
         "grace_limit": sm.grace_limit,
+        "grace_beyond_free": max(0, sm.grace_in_use - sm.free_permanent),     # the hosts over installed Permanent
         "demonstration_total": sm.demonstration_total,
         "demonstration_free": sm.demonstration_free,
         "trial_open": sm.trial_open,

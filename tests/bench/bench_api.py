@@ -190,7 +190,7 @@ def syncing(d: Any, sim: Simulator, changers: list[str], stop: threading.Event, 
                     sim.set_status(userid, 2 if rnd % 2 == 0 else 1)
                 rnd += 1
             t = time.monotonic()
-            r = api.post("/api/v1/sync", json={"full": full})
+            r = api.post("/api/v1/sync", json={"full": full, "wait": True})
             result = r.json().get("result", r.text[:80]) if r.status_code == 200 else f"HTTP {r.status_code}"
             out.append(("full" if full else "incremental", time.monotonic() - t, result))
             full = False

@@ -107,6 +107,14 @@ def test_directory_instead_of_file(tmp_path):
         load_config(str(tmp_path))
 
 
+def test_empty_argument_is_an_error_and_empty_env_variable_is_unset(tmp_path, monkeypatch):
+    monkeypatch.setattr(load_module, "DEFAULT_PATH", str(tmp_path / "absent.toml"))
+    monkeypatch.setenv("SYNCD_CONFIG", "")
+    assert load_config(None).path is None
+    with pytest.raises(ConfigError, match="an empty path names no configuration file"):
+        load_config("")
+
+
 # -- syntax and schema errors -----------------------------------------------------------------------------
 
 def test_malformed_toml_is_one_line_with_position(tmp_path):
@@ -480,8 +488,7 @@ def test_missing_secret_file_names_the_key(tmp_path):
     c = load_config(cucm_with(tmp_path, 'password_file = "/nonexistent/cucm.secret"'))
     with pytest.raises(ConfigError) as exc:
         c.secret_for(c.sources.cucm[0])
-    assert str(exc.value) == (f"config {c.path}: sources.cucm[0].password_file: /nonexistent/cucm.secret: "
-                              "no such file")
+    assert str(exc.value) == f"config {c.path}: sources.cucm[0].password_file: the file it names does not exist"
     with pytest.raises(ConfigError, match=r"sources\.cucm\[0\]\.password_file: "):
         c.check_secrets()
 
@@ -489,7 +496,7 @@ def test_missing_secret_file_names_the_key(tmp_path):
 def test_empty_secret_file_is_refused(tmp_path):
     (tmp_path / "empty.secret").write_text("\n")
     c = load_config(cucm_with(tmp_path, 'password_file = "empty.secret"'))
-    with pytest.raises(ConfigError, match=r"sources\.cucm\[0\]\.password_file: .*empty\.secret is empty"):
+    with pytest.raises(ConfigError, match=r"sources\.cucm\[0\]\.password_file: the file it names is empty"):
         c.secret_for(c.sources.cucm[0])
 
 
@@ -508,7 +515,7 @@ def test_password_env(tmp_path, monkeypatch):
     monkeypatch.delenv("SYNCD_TEST_PW", raising=False)
     with pytest.raises(ConfigError) as exc:
         c.secret_for(c.sources.cucm[0])
-    assert errors_of(exc) == {"sources.cucm[0].password_env": "environment variable SYNCD_TEST_PW is not set"}
+    assert errors_of(exc) == {"sources.cucm[0].password_env": "the environment variable it names is not set"}
     monkeypatch.setenv("SYNCD_TEST_PW", "env-secret-1")
     assert c.secret_for(c.sources.cucm[0]) == "env-secret-1"
 
@@ -529,7 +536,8 @@ def test_password_credential(tmp_path, monkeypatch):
     creds = tmp_path / "creds"
     creds.mkdir()
     monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(creds))
-    with pytest.raises(ConfigError, match=r"sources\.cucm\[0\]\.password_credential: credential 'cucm-axl' not found"):
+    with pytest.raises(ConfigError, match=r"sources\.cucm\[0\]\.password_credential: the credential it names is "
+                                          r"not in \$CREDENTIALS_DIRECTORY"):
         c.secret_for(src)
     (creds / "cucm-axl").write_text("cred-secret\n")
     assert c.secret_for(src) == "cred-secret"
@@ -604,6 +612,106 @@ def test_check_secrets_reports_everything_at_once(tmp_path, monkeypatch):
     monkeypatch.setenv("SYNCD_TEST_API", "api-token-value")
     c.check_secrets()
     assert c.api_token() == "api-token-value"
+
+
+# -- no secret in a message, no credentials in a URL -----------------------------------------------------
+
+SECRET = "Sup3rS3cretValue42"
+
+
+def test_a_secret_put_in_password_env_is_not_echoed(tmp_path, monkeypatch):
+    monkeypatch.delenv(SECRET, raising=False)
+    c = load_config(cucm_with(tmp_path, f'password_env = "{SECRET}"'))
+    with pytest.raises(ConfigError) as exc:
+        c.check_secrets()
+    assert errors_of(exc) == {"sources.cucm[0].password_env": "the environment variable it names is not set"}
+    assert SECRET not in str(exc.value)
+
+
+@pytest.mark.parametrize("key", ["password_env", "password_credential", "password_file"])
+def test_a_secret_that_is_no_name_is_not_echoed(tmp_path, monkeypatch, key):
+    monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(tmp_path))
+    secret = "pa ss/w0rd!" if key != "password_file" else SECRET
+    with pytest.raises(ConfigError) as exc:
+        c = load_config(cucm_with(tmp_path, f'{key} = "{secret}"'))
+        c.check_secrets()
+    assert secret not in str(exc.value) and "pa ss" not in str(exc.value)
+    assert list(errors_of(exc)) == [f"sources.cucm[0].{key}"]
+
+
+def test_api_token_places_are_not_echoed(monkeypatch):
+    with pytest.raises(ConfigError) as exc:
+        cfg(api={"token_env": "token-value-1"})
+    assert errors_of(exc) == {"api.token_env": "does not look like an environment variable's name (letters, digits "
+                                               "and _, not starting with a digit); the value is not shown (it may be "
+                                               "the secret itself)"}
+    monkeypatch.delenv(SECRET, raising=False)
+    with pytest.raises(ConfigError) as exc:
+        cfg(api={"token_env": SECRET}).api_token()
+    assert errors_of(exc) == {"api.token_env": "the environment variable it names is not set"}
+
+
+@pytest.mark.parametrize("url", [
+    "https://axl:hunter2@cucm.example.com:8443/axl/",
+    "https://axl@cucm.example.com:8443/axl/",
+    "https://axl:hun/ter2@cucm.example.com:8443/axl/",       # a password with "/", "#", "?", "@", ":"
+    "https://axl:h#u?n@t:er2@cucm.example.com:8443/axl/",
+    "http://axl:hunter2@cucm.example.com/axl/",
+])
+def test_cucm_url_with_credentials_is_refused_without_echo(url):
+    with pytest.raises(ConfigError) as exc:
+        cfg(sources={"cucm": [{**CUCM, "url": url}]})
+    errors = exc.value.errors
+    assert {key for key, _ in errors} == {"sources.cucm[0].url"}, errors
+    assert errors[0][1].startswith("holds a user name or password")
+    assert "hunter2" not in str(exc.value) and "hun" not in str(exc.value).replace("holds", "")
+
+
+def test_ad_url_with_credentials_is_refused_and_other_errors_still_show():
+    with pytest.raises(ConfigError) as exc:
+        cfg(sources={"ad": [{**AD, "urls": ["ldaps://dc1.example.com", "ldaps://svc:hunter2@dc2.example.com"],
+                             "page_size": 0}]})
+    assert set(errors_of(exc)) == {"sources.ad[0].urls[1]", "sources.ad[0].page_size"}
+    assert "hunter2" not in str(exc.value)
+
+
+def test_database_url_keeps_its_user_but_not_a_password():
+    assert cfg(database={"url": "postgresql+psycopg://syncd@db.example.com/syncd"}).database.url
+    assert cfg(database={"url": "sqlite:////var/lib/sync@d/syncd.db"}).database.url      # "@" in a path
+    for url in ("postgresql+psycopg://syncd:hunter2@db.example.com/syncd",
+                "postgresql://syncd:hun/ter2@db/syncd", "postgresql://:hunter2@db/syncd"):
+        with pytest.raises(ConfigError) as exc:
+            cfg(database={"url": url})
+        assert list(errors_of(exc)) == ["database.url"] and "hun" not in str(exc.value).replace("holds", "")
+        assert "$PGPASSFILE" in str(exc.value)
+
+
+def test_a_bad_database_url_is_not_repeated():
+    with pytest.raises(ConfigError) as exc:
+        cfg(database={"url": "not a url hunter2"})
+    assert list(errors_of(exc)) == ["database.url"] and "hunter2" not in str(exc.value)
+
+
+def test_every_url_key_is_checked_for_credentials():
+    """The check goes by key name (syncd/settings/urls.py): every URL field of every model must be named so."""
+    from pydantic import BaseModel
+
+    from syncd.settings.urls import _is_url_key
+
+    def url_fields(model: type[BaseModel], seen: set[type]) -> list[str]:
+        found = []
+        for name, field in model.model_fields.items():
+            if "url" in name.lower():
+                found.append(name)
+            for arg in [field.annotation, *getattr(field.annotation, "__args__", ())]:
+                if isinstance(arg, type) and issubclass(arg, BaseModel) and arg not in seen:
+                    seen.add(arg)
+                    found += url_fields(arg, seen)
+        return found
+
+    names = url_fields(Config, set()) + [n for t in SOURCE_TYPES.values() for n in url_fields(t.options, set())]
+    assert {"url", "urls"} <= set(names)
+    assert all(_is_url_key(name) for name in names), names
 
 
 # -- the example ------------------------------------------------------------------------------------------

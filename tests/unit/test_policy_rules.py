@@ -174,7 +174,7 @@ def test_r3_permanent_when_free_with_numbers() -> None:
         s.host(f"u{i}@x", f"m{i}", day(1))
     d = s.host("u47@x", "m47", day(1))
     assert (d.granted, d.rule, d.license_kind) == (True, "R3", LicenseKind.PERMANENT)
-    assert d.sentence == "granted a Permanent Host license: 3 of 50 free"
+    assert d.sentence == "granted a Permanent Host license: 2 of 50 left free"
     assert s.ledger.free_permanent == 2
 
 

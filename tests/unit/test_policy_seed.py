@@ -35,7 +35,7 @@ def test_seed_free_permanent_is_taken_not_grace() -> None:
         LicenseKind.PERMANENT,
         "R3",
     )
-    assert before.if_hosting.message == "granted a Permanent Host license: 2 of 2 free"
+    assert before.if_hosting.message == "granted a Permanent Host license: 1 of 2 left free"
     d = s.host("alice@example.com", "m-a", day(1))
     assert (d.granted, d.license_kind, d.rule) == (True, LicenseKind.PERMANENT, "R3")
     assert s.ledger.license_at("alice@example.com", day(1)) is not None

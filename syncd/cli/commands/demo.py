@@ -3,7 +3,9 @@
 It starts the AXL simulator on a free loopback port (HTTPS with a throw-away CA), writes a configuration that
 points at it, runs a full sync into SQLite, records a purchase and host requests, runs an incremental sync
 after a user turns inactive in CUCM, and prints the license report and `explain`'s answer to the question
-admins ask: "an active user without a license hosts now: Permanent or Grace?". Its files stay in one directory.
+admins ask: "an active user without a license hosts now: Permanent or Grace?". Its files stay in one directory;
+a second run into that directory starts afresh (the earlier demo's files are removed first), and a directory
+holding such files that no demo wrote is refused before anything is written.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from syncd import errors
+from syncd.cli import progress
 from syncd.cli.invocation import Invocation
 from syncd.cli.output import text_lines
 from syncd.cli.text import explain_text, license_report_text, sync_text
@@ -30,6 +34,25 @@ if TYPE_CHECKING:
     from connectors.axlsim import Simulator
 
 PURCHASED = 25
+WRITTEN_BY = "# written by `syncd demo`"     # the first line of the configuration a demo writes
+# Everything a demo writes into its directory (SQLite's side files too): what a rerun removes.
+DEMO_FILES = ("syncd.toml", "syncd.db", "syncd.db-journal", "syncd.db-wal", "syncd.db-shm", "cucm.secret",
+              "cucm-ca.pem")
+
+
+def _start_afresh(root: Path) -> bool:
+    """Remove an earlier demo's files from ``root``; True if there were any. A directory holding one of those
+    names without a demo's configuration is refused (exit 65) before anything is written or removed."""
+    present = [name for name in DEMO_FILES if (root / name).exists()]
+    if not present:
+        return False
+    config = root / "syncd.toml"
+    if not (config.is_file() and config.read_text(errors="replace").startswith(WRITTEN_BY)):
+        raise errors.UserError(f"{root} holds {', '.join(present)}, not written by `syncd demo`; "
+                               "choose another --dir")
+    for name in present:
+        (root / name).unlink()
+    return True
 
 
 def _write_config(root: Path, sim: Simulator) -> Path:
@@ -41,7 +64,7 @@ def _write_config(root: Path, sim: Simulator) -> Path:
     shutil.copyfile(sim.ca_file, ca)
     config = root / "syncd.toml"
     config.write_text(
-        "# written by `syncd demo`: a CUCM AXL simulator on loopback, SQLite in this directory\n"
+        f"{WRITTEN_BY}: a CUCM AXL simulator on loopback, SQLite in this directory\n"
         f'[database]\nurl = "sqlite:///{root / "syncd.db"}"\n\n'
         f'[[sources.cucm]]\nname = "cucm"\nurl = "{sim.url}"\nusername = "{sim.username}"\n'
         f'password_file = "{secret}"\nca_file = "{ca}"\nversion = "14.0"\nmethod = "sql"\npage_size = 1000\n\n'
@@ -74,6 +97,7 @@ def run_demo(inv: Invocation, directory: str | None, users: int, json_out: bool 
 
     root = Path(directory or f"demo-{datetime.now(UTC):%Y%m%d-%H%M%S}").resolve()
     root.mkdir(parents=True, exist_ok=True)
+    again = _start_afresh(root)
     out = _Printer(json_out)
     with Simulator(users, seed=1, tls=True) as sim:
         config_path = _write_config(root, sim)
@@ -81,9 +105,11 @@ def run_demo(inv: Invocation, directory: str | None, users: int, json_out: bool 
         config = load_config(str(config_path))
         rt = inv.open_runtime(config)
         out.section("simulated CUCM", [f"{users} end users at {sim.url} (TLS verified with {root / 'cucm-ca.pem'})",
-                                       f"configuration: {config_path}"])
+                                       f"configuration: {config_path}"]
+                    + ([f"the earlier demo's files in {root} were removed: this run starts afresh"] if again else []))
 
-        full = run_sync(rt, full=True)
+        with progress.shown(inv.args) as watching:
+            full = run_sync(rt, full=True, progress=watching)
         out.section(f"full sync (executeSQLQuery on enduser, paged) in {full.seconds:.2f} s",
                     [line for line in sync_text(full) if not line.startswith(("create ", "... and "))],
                     "full_sync", full.to_dict())
@@ -113,7 +139,8 @@ def run_demo(inv: Invocation, directory: str | None, users: int, json_out: bool 
         leaver = hosts[0]
         userid = next(u.userid for u in sim.population if u.mailid and u.mailid.casefold() == leaver)
         sim.set_status(userid, 2)
-        inc = run_sync(rt)
+        with progress.shown(inv.args) as watching:
+            inc = run_sync(rt, progress=watching)
         out.section(f"{userid} turns inactive in CUCM; incremental sync (listChange)",
                     sync_text(inc), "incremental_sync", inc.to_dict())
 

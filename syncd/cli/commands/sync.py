@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from syncd import errors
+from syncd.cli import progress
 from syncd.cli.invocation import Invocation
 from syncd.cli.output import fail, out
 from syncd.cli.text import status_text, sync_text
@@ -17,9 +18,12 @@ def sync(inv: Invocation) -> int:
         raise errors.UsageError("--dry-run and --check exclude each other")
     rt = inv.runtime()
     mode = "check" if args.check else "dry-run" if args.dry_run else "apply"
-    report = run_sync(rt, mode=mode, full=args.full, sources=args.source,
-                      allow_mass_deactivation=args.allow_mass_deactivation)
-    out(args, report.to_dict(), sync_text(report))
+    with progress.shown(args) as watching:
+        report = run_sync(rt, mode=mode, full=args.full, sources=args.source,
+                          allow_mass_deactivation=args.allow_mass_deactivation, progress=watching)
+    idle = report.exit_code == errors.OK and not (report.plan and report.plan.pending)
+    if not (idle and args.quiet and not args.json):     # -q: nothing changed, nothing to say
+        out(args, report.to_dict(), sync_text(report))
     if report.refusal is not None:
         fail(report.refusal.message)
     for name in report.failed_sources:

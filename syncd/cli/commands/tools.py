@@ -5,18 +5,23 @@ from __future__ import annotations
 import sys
 
 from syncd import errors
-from syncd.cli.invocation import Invocation
+from syncd.cli import progress
+from syncd.cli.invocation import Invocation, defaults_notice
 from syncd.cli.output import out
 from syncd.logging import configure_logging
-from syncd.settings import example_text
+from syncd.settings import config_path, example_text
 
 
 def config_check(inv: Invocation) -> int:
-    config = inv.config()
+    """Exit 0 on the embedded defaults too (they are a valid configuration), but say which file was missing."""
+    config = inv.config(notice=False)
     config.check_secrets()
     names = ", ".join(config.source_order()) or "none"
-    out(inv.args, {"ok": True, "path": config.path, "sources": config.source_order()},
-        f"configuration OK ({config.path or 'embedded defaults'}); sources: {names}")
+    looked_for, _ = config_path(inv.args.config)
+    missing = [defaults_notice(inv.args.config)] if config.path is None else []
+    out(inv.args, {"ok": True, "path": config.path, "sources": config.source_order(),
+                   "defaults": config.path is None, "looked_for": looked_for},
+        [*missing, f"configuration OK ({config.path or 'embedded defaults'}); sources: {names}"])
     return errors.OK
 
 
@@ -38,7 +43,8 @@ def db_verify(inv: Invocation) -> int:
     from syncd.licensing.replay import verify
 
     rt = inv.runtime()
-    with rt.engine.connect() as conn:
+    with progress.working(inv.args, "db verify: checking the license invariants and replaying the journal"), \
+            rt.engine.connect() as conn:
         problems = verify(conn, rt.settings)
     out(inv.args, {"ok": not problems, "problems": problems},
         problems or ["ledger consistent: invariants hold and the journal replays to it"])
@@ -62,4 +68,4 @@ def run(inv: Invocation) -> int:
     level = "CRITICAL" if a.quiet else "DEBUG" if a.verbose else config.logging.level
     configure_logging(level, config.logging.format)
     config.check_secrets()
-    return run_daemon(inv.open_runtime(config).for_actor(SCHEDULER_ACTOR))
+    return run_daemon(inv.open(config).for_actor(SCHEDULER_ACTOR))

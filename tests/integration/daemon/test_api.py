@@ -93,7 +93,7 @@ def test_meetings_over_http(db_url: str, start_daemon: Callable[..., Daemon]):
         assert reused.status_code == 409 and reused.json()["error"] == "meeting_id_in_use", reused.text
         assert api.get("/api/v1/licenses").json()["open_meetings"] == 11
 
-        sync = api.post("/api/v1/sync", json={"full": False})
+        sync = api.post("/api/v1/sync", json={"full": False, "wait": True})
         assert sync.status_code == 200 and sync.json()["result"] in ("no_changes", "applied")
         assert api.post("/api/v1/sync", json={"full": "yes"}).status_code == 400
         # the read routes answer with the views the CLI's --json prints
