@@ -95,6 +95,20 @@ class Command:
         return h.hexdigest()
 
 
+class CucmSite(Command):
+    """syncd in ``root`` against the AXL simulator ``sim``: one CUCM source over TLS (``source`` adds its keys),
+    then ``tail`` (more tables)."""
+
+    def __init__(self, root: Path, db_url: str, sim: Any, password: str | None = None, *,
+                 source: str = "page_size = 200\nretries = 1\n", tail: str = "[licenses]\ngrace_limit = 2\n") -> None:
+        self.root, self.sim = root, sim
+        secret = self.write_secret("cucm.secret", password or sim.password)
+        self.config.write_text(
+            f'[database]\nurl = "{db_url}"\n\n[[sources.cucm]]\nname = "cucm"\nurl = "{sim.url}"\n'
+            f'username = "{sim.username}"\npassword_file = "{secret}"\nca_file = "{sim.ca_file}"\n{source}\n{tail}')
+        self.config.chmod(0o600)
+
+
 @dataclass
 class Site(Command):
     """A temporary syncd site: config, a file source, a database, and the command."""

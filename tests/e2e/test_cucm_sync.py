@@ -9,18 +9,7 @@ from typing import Any
 import pytest
 
 from connectors.axlsim import Simulator
-from tests.e2e.site import Command
-
-
-class CucmSite(Command):
-    def __init__(self, root: Path, db_url: str, sim: Simulator, password: str | None = None) -> None:
-        self.root, self.sim = root, sim
-        secret = self.write_secret("cucm.secret", password or sim.password)
-        self.config.write_text(
-            f'[database]\nurl = "{db_url}"\n\n[[sources.cucm]]\nname = "cucm"\nurl = "{sim.url}"\n'
-            f'username = "{sim.username}"\npassword_file = "{secret}"\nca_file = "{sim.ca_file}"\n'
-            'page_size = 200\nretries = 1\n\n[licenses]\ngrace_limit = 2\n')
-        self.config.chmod(0o600)
+from tests.e2e.site import CucmSite
 
 
 @pytest.fixture

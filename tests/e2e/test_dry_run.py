@@ -11,18 +11,7 @@ from typing import Any
 import pytest
 
 from connectors.axlsim import Simulator
-from tests.e2e.site import Command
-
-
-class CucmSite(Command):
-    def __init__(self, root: Path, db_url: str, sim: Simulator, max_deactivations: int = 500) -> None:
-        self.root = root
-        secret = self.write_secret("cucm.secret", sim.password)
-        self.config.write_text(
-            f'[database]\nurl = "{db_url}"\n\n[[sources.cucm]]\nname = "cucm"\nurl = "{sim.url}"\n'
-            f'username = "{sim.username}"\npassword_file = "{secret}"\nca_file = "{sim.ca_file}"\n'
-            f'page_size = 200\nretries = 1\n\n[safety]\nmax_deactivations = {max_deactivations}\n')
-        self.config.chmod(0o600)
+from tests.e2e.site import CucmSite
 
 
 @pytest.fixture
@@ -39,7 +28,7 @@ def _active_local(sim: Simulator, n: int) -> list[Any]:
 
 
 def test_dry_run_and_check_release_what_the_sync_then_releases(tmp_path: Path, db_url: str, sim: Simulator) -> None:
-    site = CucmSite(tmp_path, db_url, sim)
+    site = CucmSite(tmp_path, db_url, sim, tail="")
     site.run("sync")
     site.run("licenses", "purchase", "2")
     [host] = _active_local(sim, 1)
@@ -68,7 +57,7 @@ def test_dry_run_and_check_release_what_the_sync_then_releases(tmp_path: Path, d
 
 def test_a_refused_plan_says_nothing_was_applied_then_what_it_would_do(tmp_path: Path, db_url: str,
                                                                        sim: Simulator) -> None:
-    site = CucmSite(tmp_path, db_url, sim, max_deactivations=2)
+    site = CucmSite(tmp_path, db_url, sim, tail="[safety]\nmax_deactivations = 2\n")
     site.run("sync")
     before = site.people()
     leaving = _active_local(sim, 3)

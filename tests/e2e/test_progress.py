@@ -13,8 +13,7 @@ from pathlib import Path
 import pytest
 
 from connectors.axlsim import Simulator
-from tests.e2e.site import SYNCD
-from tests.e2e.test_cucm_sync import CucmSite
+from tests.e2e.site import SYNCD, CucmSite
 
 USERS = 2500     # more than syncd.sync.progress.EVERY: the count moves during the read
 
