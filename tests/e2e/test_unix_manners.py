@@ -97,6 +97,10 @@ def test_quiet_prints_nothing_when_nothing_changed(site: Site):
     site.write_users({**site.rows, 1: cucm_row(1, status=2)})
     assert "deactivate" in site.run("-q", "sync", "--dry-run").stdout
     assert site.run("sync").stdout != ""         # without -q the summary shows, changes or not
+    quiet = [site.run(*cmd) for cmd in (("-q", "sweep"), ("sweep", "-q"), ("db", "upgrade", "-q"))]
+    assert [(p.stdout, p.stderr) for p in quiet] == [("", "")] * 3       # nothing due, nothing to say
+    assert "R7" in site.run("licenses", "purchase", "2", "-q").stdout    # a change is said, -q or not
+    assert site.run("sweep").stdout != ""
 
 
 def test_readme_exit_code_table_holds_every_exit_code():

@@ -19,6 +19,8 @@ def report(inv: Invocation) -> int:
 
 
 def _done(inv: Invocation, outcome: admin.Outcome, refused: int = errors.UNKNOWN_OR_REFUSED) -> int:
+    if inv.args.quiet and not inv.args.json and outcome.ok and not outcome.decision.actions:
+        return errors.OK        # -q: nothing changed (a sweep with nothing due), so nothing to say
     out(inv.args, outcome.to_dict(), outcome.lines())
     return errors.OK if outcome.ok else refused
 

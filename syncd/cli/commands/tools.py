@@ -35,7 +35,8 @@ def db_upgrade(inv: Invocation) -> int:
 
     rt = inv.runtime()
     rev = current_revision(rt.engine)       # engine creation runs the upgrade
-    out(inv.args, {"revision": rev}, f"database at revision {rev}")
+    if not inv.args.quiet or inv.args.json:
+        out(inv.args, {"revision": rev}, f"database at revision {rev}")
     return errors.OK
 
 
