@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 from connectors.base import Connector
 from connectors.registry import source_type_of
 from policy import Settings
+from syncd import errors
 from syncd.cli import main as cli_main
 from syncd.settings import Config
 from syncd.store import db
@@ -58,8 +59,15 @@ class App:
     def connectors(self, names: Sequence[str] | None = None) -> list[Connector]:
         """Connectors for the configured sources (all, or those named), built fresh for one run through the
         registry, each from its options with the password read now."""
-        return [source_type_of(src).build(self.config.resolved(src))
-                for src in self.config.sources.all() if not names or src.name in names]
+        built: list[Connector] = []
+        for src in self.config.sources.all():
+            if names and src.name not in names:
+                continue
+            try:
+                built.append(source_type_of(src).build(self.config.resolved(src)))
+            except ValueError as e:     # a setting that cannot work now, such as a ca_file removed since the load
+                raise errors.UserError(f"source {src.name}: {e}", errors.CONFIG) from None
+        return built
 
 
 def open_app(config: Config) -> App:

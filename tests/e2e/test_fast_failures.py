@@ -66,6 +66,17 @@ def test_a_closed_port_fails_in_seconds_in_one_line(tmp_path: Path) -> None:
     assert "Pool" not in err[0] and "NewConnectionError" not in err[0], err
 
 
+def test_a_ca_file_gone_at_sync_time_is_a_configuration_error(tmp_path: Path) -> None:
+    """A setting that cannot work when the run builds its connector (the CA file removed since it was written)
+    is exit 78 in one line, not an internal error with a traceback; the run is recorded as failed."""
+    port = closed_port()
+    site = CucmSite(tmp_path, f"https://127.0.0.1:{port}/axl/", "axl", "not-used-secret",
+                    extra=f'ca_file = "{tmp_path / "gone.pem"}"')
+    _, err, _ = site.timed("sync", check=78)
+    assert err == [f"syncd: source cucm: ca_file '{tmp_path / 'gone.pem'}' does not exist"], err
+    assert site.json("status")["runs"][0]["result"] == "failed"
+
+
 def test_a_name_that_does_not_resolve_fails_in_seconds_in_one_line(tmp_path: Path) -> None:
     site = CucmSite(tmp_path, "https://cucm-pub.invalid:8443/axl/", "axl", "not-used-secret")
     _, err, took = site.timed("sync", check=69)
