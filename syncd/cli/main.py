@@ -1,12 +1,14 @@
 """Runs one `syncd` command: every command returns an exit code (DESIGN.md section 9); user errors are one line
-on stderr, never a traceback. An unexpected exception is a bug: its traceback goes to the log, and the command
-prints one line and exits 70 (EX_SOFTWARE). A reader that stops reading (``syncd ... | head``) ends the command
-quietly, as it ends any Unix filter."""
+on stderr, never a traceback. An unexpected exception is a bug: its traceback goes to a file of its own, and the
+command prints one line naming it and exits 70 (EX_SOFTWARE). A reader that stops reading (``syncd ... | head``)
+ends the command quietly, as it ends any Unix filter."""
 
 from __future__ import annotations
 
 import os
 import sys
+import tempfile
+import traceback
 from collections.abc import Sequence
 
 from syncd import errors
@@ -55,9 +57,23 @@ def _run(argv: Sequence[str] | None, open_runtime: OpenRuntime) -> int:
     except SystemExit as e:      # argparse --help
         return int(e.code or 0)
     except Exception as e:
-        log.exception("internal error")
-        fail(f"internal error ({type(e).__name__}); the traceback is in the log; please report this bug")
+        fail(f"internal error ({type(e).__name__}); the traceback is in {_traceback_file(e)}; please report this bug")
         return errors.INTERNAL
+
+
+def _traceback_file(e: Exception) -> str:
+    """Where the traceback of an internal error went: a file of its own (0600, in the temporary directory), so
+    that stderr keeps its one line; the log says where. Where no file can be written, the log holds it."""
+    text = "".join(traceback.format_exception(e))
+    try:
+        fd, path = tempfile.mkstemp(prefix="syncd-internal-error-", suffix=".txt")
+        with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as fh:
+            fh.write(text)
+    except OSError:
+        log.exception("internal error")
+        return "the log"
+    log.error("internal error", error=type(e).__name__, traceback_file=path)
+    return path
 
 
 def _stdout_to_devnull() -> None:

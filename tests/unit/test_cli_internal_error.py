@@ -1,8 +1,9 @@
-"""An unexpected exception in a command is a bug: one line on stderr, the traceback in the log, exit 70."""
+"""An unexpected exception in a command is a bug: one line on stderr naming the file of its traceback, exit 70."""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 import pytest
 
@@ -23,5 +24,9 @@ def test_an_unexpected_exception_exits_70_with_one_line(monkeypatch: pytest.Monk
     assert main.run(["sync"], lambda *a, **k: None) == errors.INTERNAL == 70
     err = capsys.readouterr().err
     lines = [line for line in err.splitlines() if line.startswith("syncd: ")]
-    assert lines == ["syncd: internal error (RuntimeError); the traceback is in the log; please report this bug"]
-    assert "Traceback" in err and "boom" in err      # the log line, on stderr as every log line
+    assert len(lines) == 1 and lines[0].startswith("syncd: internal error (RuntimeError); the traceback is in "), err
+    path = Path(lines[0].split("the traceback is in ")[1].split(";")[0])
+    assert "Traceback" in path.read_text() and "boom\nsecond line" in path.read_text()
+    assert path.stat().st_mode & 0o077 == 0
+    assert "Traceback" not in err        # stderr keeps its one line (and the log line that names the file)
+    path.unlink()
