@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 
 def fmt_time(t: datetime) -> str:
-    """A time for sentences: minutes, in UTC."""
-    return t.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    """A time for sentences: to the second, in UTC, as every text line shows times."""
+    return t.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def plural(n: int, word: str) -> str:

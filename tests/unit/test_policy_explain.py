@@ -55,7 +55,7 @@ def test_explain_writes_nothing_and_evaluates_a_future_time_as_if_swept() -> Non
     before = s.ledger
     now = explain(s.ledger, "b@x", s.settings, day(100))
     assert now.license is not None and now.license.kind is LicenseKind.GRACE
-    assert any("Grace window open until 2026-07-01 09:00 UTC" in f for f in now.facts)
+    assert any("Grace window open until 2026-07-01 09:00:00 UTC" in f for f in now.facts)
     later = explain(s.ledger, "b@x", s.settings, day(181))
     assert later.license is not None and later.license.state.value == "expired"
     assert any("(sweep)" in f and "Expired Host" in f for f in later.facts)
