@@ -1,0 +1,227 @@
+"""The CWMS XML API client: LstsummaryUser pages, GetUser and SetUser ``active``, one request at a time.
+
+One :class:`CwmsClient` per site: its own ``requests.Session`` (``trust_env = False``, so ``REQUESTS_CA_BUNDLE``
+and proxies from the environment cannot override the configured trust; TLS verified by default, against
+``ca_file`` when set). Failures are classed as the AXL client's are: a refused connection, a name that does not
+resolve or a certificate that does not verify is permanent; HTTP 5xx, timeouts, dropped connections, an HTML or
+non-XML answer, and CWMS's own transient codes (000035 "ASService not responding", 000045 rate limit) are
+temporary, retried with capped backoff at most ``retries`` times per request and within a retry budget per client.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+import warnings
+from collections.abc import Iterator
+from typing import Any
+
+import requests
+from urllib3.exceptions import InsecureRequestWarning
+
+from connectors.axl.xml import MalformedXmlError, UnsafeXmlError
+from connectors.base import SourceError
+from connectors.cucm.client import host_port, lost, one_line, tls_problem, unreachable
+
+from . import xmlapi
+from .options import DEFAULT_TUNING, MAX_PAGE, CwmsOptions, Tuning
+from .records import CwmsAccount, CwmsResult
+from .xmlapi import USE, Response, child_text
+
+log = logging.getLogger("connectors.cwms")
+retry_log = logging.getLogger("connectors.retry")      # shown on a terminal without -v (syncd/logging.py)
+
+TRANSIENT_IDS = {"000035": "ASService not responding", "000045": "API rate limit reached"}
+NO_RECORD = "000015"
+USER_NOT_FOUND = "030001"
+BAD_CREDENTIALS = "030002"
+
+
+class CwmsError(SourceError):
+    """A CWMS request failed. ``kind``: auth, failure, http, network, unreachable, timeout, tls, malformed, unsafe,
+    incomplete. ``exception_id`` and ``reason`` hold what a FAILURE said."""
+
+    def __init__(self, message: str, *, kind: str, temporary: bool, exception_id: str | None = None,
+                 reason: str | None = None) -> None:
+        super().__init__(message, temporary=temporary)
+        self.kind = kind
+        self.exception_id = exception_id
+        self.reason = reason
+
+
+def _account(el: Any) -> CwmsAccount:
+    webex_id = child_text(el, "webExId")
+    active = child_text(el, "active")
+    if webex_id is None or active is None:
+        raise CwmsError("a user without webExId or active in the response", kind="malformed", temporary=True)
+    return CwmsAccount(webex_id=webex_id, email=child_text(el, "email"), active=active,
+                       first_name=child_text(el, "firstName"), last_name=child_text(el, "lastName"))
+
+
+class CwmsClient:
+    """Sends XML API requests to one CWMS site."""
+
+    def __init__(self, opts: CwmsOptions, *, tuning: Tuning = DEFAULT_TUNING, sleep: Any = time.sleep) -> None:
+        self.opts = opts
+        self.tuning = tuning
+        self._sleep = sleep
+        if opts.insecure:
+            warnings.filterwarnings("ignore", category=InsecureRequestWarning)
+        self._session = requests.Session()
+        self._session.trust_env = False
+        self._session.verify = False if opts.insecure else (opts.ca_file or True)
+        self._session.headers.update({"User-Agent": "syncd-cwms", "Content-Type": "text/xml; charset=UTF-8"})
+        self.requests_sent = 0
+        self.retry_seconds = 0.0          # spent on retries so far: waits and retried attempts
+
+    def close(self) -> None:
+        self._session.close()
+
+    # -- the operations -----------------------------------------------------------------------------------
+
+    def list_accounts(self, page_size: int | None = None) -> Iterator[CwmsAccount]:
+        """Every account, page by page (``order UID ASC``, ``startFrom`` advanced by ``returned``). Raises
+        :class:`CwmsError` when a page fails, or when the pages do not add up to one consistent list (a total
+        that changes, a page that comes back short or empty before the end, an account seen twice): what was
+        yielded before then is never the whole site. A site with no account at all yields nothing."""
+        size = page_size or self.opts.page_size
+        if not 1 <= size <= MAX_PAGE:
+            raise ValueError(f"page_size must be 1..{MAX_PAGE}, not {size}")
+        start, total, seen = 1, None, set()
+        while total is None or start <= total:
+            children: list[xmlapi.Child] = [
+                ("listControl", [("startFrom", str(start)), ("maximumNum", str(size))]),
+                ("order", [("orderBy", "UID"), ("orderAD", "ASC")]),
+            ]
+            resp = self._call("LstsummaryUser", children, allow={NO_RECORD})
+            if not resp.ok:                 # 000015: no record at all, or none left
+                if total is None:
+                    return
+                raise self._incomplete(f"no record at startFrom {start} of {total}")
+            users = resp.content.findall(f"{{{USE}}}user")
+            matching = resp.content.find(f"{{{USE}}}matchingRecords")
+            if matching is None:
+                raise CwmsError("LstsummaryUser: no matchingRecords in the response", kind="malformed",
+                                temporary=True)
+            counts = {k: child_text(matching, k, xmlapi.SERV) for k in ("total", "returned", "startFrom")}
+            try:
+                page_total, returned = int(counts["total"] or ""), int(counts["returned"] or "")
+            except ValueError:
+                raise CwmsError(f"LstsummaryUser: unreadable matchingRecords {counts}", kind="malformed",
+                                temporary=True) from None
+            if total is not None and page_total != total:
+                raise self._incomplete(f"the total changed from {total} to {page_total} while paging")
+            total = page_total
+            if returned != len(users) or returned == 0 or returned > size:
+                raise self._incomplete(f"page at startFrom {start} says returned {returned}, holds {len(users)}")
+            for el in users:
+                account = _account(el)
+                if account.webex_id in seen:
+                    raise self._incomplete(f"account {account.webex_id!r} listed twice")
+                seen.add(account.webex_id)
+                yield account
+            start += returned
+        if len(seen) != total:
+            raise self._incomplete(f"{len(seen)} accounts read of {total}")
+
+    def get_user(self, webex_id: str) -> CwmsAccount | None:
+        """The account, or None when CWMS has no such user (030001)."""
+        resp = self._call("GetUser", [("webExId", webex_id)], allow={USER_NOT_FOUND})
+        return _account(resp.content) if resp.ok else None
+
+    def set_active(self, webex_id: str, active: str) -> CwmsResult:
+        """``SetUser`` with only ``webExId`` and ``active``. A FAILURE about the user (unknown, host limit) is
+        returned with its exceptionID and reason; failures of the transport, the credentials or the request
+        itself raise :class:`CwmsError`. Setting a state twice is harmless, so a retried write is safe."""
+        if active not in xmlapi.ACTIVE_VALUES:
+            raise ValueError(f"active must be one of {', '.join(xmlapi.ACTIVE_VALUES)}, not {active!r}")
+        resp = self._call("SetUser", [("webExId", webex_id), ("active", active)], allow=None)
+        return CwmsResult(resp.ok, resp.exception_id, resp.reason)
+
+    # -- requests -----------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _incomplete(why: str) -> CwmsError:
+        return CwmsError(f"LstsummaryUser: incomplete read: {why}", kind="incomplete", temporary=True)
+
+    def _call(self, op: str, children: list[xmlapi.Child], *, allow: set[str] | None) -> Response:
+        """Send ``op`` with retries; a FAILURE whose exceptionID is in ``allow`` (any, with None) comes back, others
+        raise. Bad credentials and the request-level codes are permanent whatever ``allow`` says."""
+        doc = xmlapi.request_document(op, webex_id=self.opts.username, password=self.opts.secret(),
+                                      site_name=self.opts.site_name, children=children)
+        attempt = 0
+        while True:
+            started = time.monotonic()
+            try:
+                return self._checked(op, self._once(op, doc), allow)
+            except CwmsError as e:
+                if not e.temporary:
+                    raise
+                if attempt:        # a retried attempt's own time counts against the budget too
+                    self.retry_seconds += time.monotonic() - started
+                delay = min(self.tuning.backoff_cap, self.tuning.backoff_base * 2**attempt)
+                delay = delay / 2 + random.uniform(0, delay / 2)
+                if e.exception_id == "000045":
+                    delay = max(delay, self.tuning.throttle_wait)
+                budget = self.tuning.retry_budget
+                spent = self.retry_seconds + delay > budget
+                if attempt >= self.opts.retries or spent:
+                    if attempt or spent:
+                        e.args = (f"{e} (gave up after {attempt} retries, {self.retry_seconds:.1f}s of the "
+                                  f"{budget:g}s retry budget spent)",)
+                    raise
+                attempt += 1
+                self.retry_seconds += delay
+                retry_log.info("cwms: %s failed (%s); retry %d/%d in %.1fs", op, e, attempt, self.opts.retries, delay)
+                self._sleep(delay)
+
+    @staticmethod
+    def _checked(op: str, resp: Response, allow: set[str] | None) -> Response:
+        if resp.ok:
+            return resp
+        code, reason = resp.exception_id, resp.reason
+        said = f"{op}: FAILURE {code or '(no exceptionID)'}: {one_line(reason or 'no reason given', 160)}"
+        if code == BAD_CREDENTIALS:
+            raise CwmsError(said, kind="auth", temporary=False, exception_id=code, reason=reason)
+        if code in TRANSIENT_IDS:
+            raise CwmsError(said, kind="failure", temporary=True, exception_id=code, reason=reason)
+        if code in ("000000", "000001") or (allow is not None and code not in allow):
+            raise CwmsError(said, kind="failure", temporary=False, exception_id=code, reason=reason)
+        return resp
+
+    def _once(self, op: str, doc: bytes) -> Response:
+        self.requests_sent += 1
+        where = host_port(self.opts.url)
+        try:
+            resp = self._session.post(self.opts.url, data=doc, timeout=self.opts.timeout, allow_redirects=False)
+        except requests.exceptions.SSLError as e:
+            raise CwmsError(f"TLS verification failed: {tls_problem(e)} ({where})", kind="tls",
+                            temporary=False) from None
+        except requests.exceptions.Timeout:
+            raise CwmsError(f"{op}: no answer from {where} within {self.opts.timeout:g}s", kind="timeout",
+                            temporary=True) from None
+        except requests.exceptions.ConnectionError as e:
+            cause = unreachable(e)
+            if cause is not None:
+                raise CwmsError(f"cannot connect to {where} ({cause})", kind="unreachable", temporary=False) from None
+            raise CwmsError(f"{op}: connection to {where} lost ({lost(e)})", kind="network",
+                            temporary=True) from None
+        except requests.exceptions.RequestException as e:
+            raise CwmsError(f"{op}: {one_line(e, 120)}", kind="network", temporary=True) from None
+        if resp.status_code != 200:
+            # 4xx other than throttling means a wrong URL or a refused client: waiting does not mend it.
+            temporary = resp.status_code >= 500 or resp.status_code == 429
+            raise CwmsError(f"{op}: HTTP {resp.status_code} from {where}", kind="http", temporary=temporary)
+        ctype = resp.headers.get("Content-Type", "")
+        if "xml" not in ctype.lower() and not resp.content.lstrip().startswith(b"<?xml"):
+            # A proxy's or load balancer's page with 200: CWMS's state is unknown, so it may pass.
+            raise CwmsError(f"{op}: not an XML API answer (HTTP 200, Content-Type {one_line(ctype, 60)!r})",
+                            kind="http", temporary=True)
+        try:
+            return xmlapi.parse_response(resp.content)
+        except UnsafeXmlError as e:
+            raise CwmsError(f"{op}: response refused: {e}", kind="unsafe", temporary=False) from None
+        except MalformedXmlError as e:
+            # A cut-off or garbled body: the state is unknown, so it may pass.
+            raise CwmsError(f"{op}: {one_line(e, 160)}", kind="malformed", temporary=True) from None
