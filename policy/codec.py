@@ -16,7 +16,7 @@ from functools import cache
 from typing import Any
 
 from policy.decisions import ACTION_TYPES, Decision, Notice
-from policy.events import EVENT_TYPES, AddPerson
+from policy.events import EVENT_TYPES, AddPerson, Holding
 from policy.model import HeldLicense, Management
 from policy.rules.context import require_aware
 from policy.rules.people import added
@@ -24,7 +24,8 @@ from policy.settings import Settings
 
 FORMAT = 1
 
-_REGISTRY: dict[str, type] = {c.__name__: c for c in (*EVENT_TYPES, *ACTION_TYPES, HeldLicense, Notice)}
+_REGISTRY: dict[str, type] = {c.__name__: c for c in (*EVENT_TYPES, *ACTION_TYPES, HeldLicense, Holding,
+                                                             Notice)}
 
 
 def _encode(value: Any) -> Any:

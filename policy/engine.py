@@ -39,6 +39,7 @@ from policy.events import (
     Event,
     GrantDemonstration,
     HostRequest,
+    ImportHoldings,
     ManagementChange,
     MeetingEnd,
     PurchasePermanent,
@@ -87,6 +88,8 @@ def decide(ledger: Ledger, event: Event, settings: Settings, now: datetime) -> D
             return pool.reserve(c, event)
         case Upgrade():
             return pool.upgrade(c, event)
+        case ImportHoldings():
+            return pool.import_holdings(c, event)
         case Sweep():
             return sweep.sweep(c)
     raise TypeError(f"not a policy event: {event!r}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from policy.model import Management
+from policy.model import LicenseKind, Management
 
 
 def _positive(count: int) -> None:
@@ -115,6 +115,33 @@ class Upgrade:
 
 
 @dataclass(frozen=True)
+class Holding:
+    """One license a site holds, as an import file gives it: on ``line``, ``person`` holds ``kind`` since
+    ``assigned_at`` (a Grace one with its window from ``first_grace_at``; ``expires_at`` when the file says)."""
+
+    line: int
+    person: str
+    kind: LicenseKind
+    assigned_at: datetime
+    first_grace_at: datetime | None = None
+    expires_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("assigned_at", "first_grace_at", "expires_at"):
+            t = getattr(self, name)
+            if t is not None:
+                _aware(name, t)
+
+
+@dataclass(frozen=True)
+class ImportHoldings:
+    """An admin adopts the site's license holdings (DESIGN 12): each person named gets the license given,
+    replacing what the person held; refused whole when any holding would break an invariant."""
+
+    holdings: tuple[Holding, ...]
+
+
+@dataclass(frozen=True)
 class AddPerson:
     """A person first seen by a sync: bookkeeping only, no license effect."""
 
@@ -137,6 +164,7 @@ Event = (
     | ManagementChange
     | Sweep
     | Upgrade
+    | ImportHoldings
     | AddPerson
 )
 
@@ -154,6 +182,7 @@ EVENT_TYPES: tuple[type, ...] = (
     ManagementChange,
     Sweep,
     Upgrade,
+    ImportHoldings,
     AddPerson,
 )
 

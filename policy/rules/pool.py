@@ -1,22 +1,33 @@
 """The license pool and admin actions: purchases (R7) and corrections of the installed count, reservations (R9),
-Demonstration grants, the trial and the upgrade to 2.5 (R12)."""
+Demonstration grants, the trial, the upgrade to 2.5 (R12) and the import of a site's holdings."""
 
 from __future__ import annotations
 
 from policy.decisions import (
+    Action,
     AddDemoGrant,
     AddPurchase,
     AssignLicense,
     CloseMeeting,
     Decision,
     EndTrial,
+    Notice,
     ReleaseLicense,
     SetCwmsVersion,
     SetFirstGrace,
     SetTrial,
 )
-from policy.events import GrantDemonstration, PurchasePermanent, Reserve, SetInstalled, StartTrial, Upgrade
-from policy.model import LicenseKind
+from policy.events import (
+    GrantDemonstration,
+    Holding,
+    ImportHoldings,
+    PurchasePermanent,
+    Reserve,
+    SetInstalled,
+    StartTrial,
+    Upgrade,
+)
+from policy.model import HeldLicense, LicenseKind
 from policy.rules.context import Context
 from policy.rules.promotion import free_slots_after, permanent_for, promote
 from policy.text import fmt_time, plural
@@ -196,3 +207,101 @@ def upgrade(c: Context, ev: Upgrade) -> Decision:
         parts.append(f"{plural(len(ended), 'open meeting')} ended")
     parts.append("hosts re-acquire them by hosting or an admin reserves")
     return c.done("R12", "; ".join(parts))
+
+
+IMPORT_PROBLEM = "import_problem"       # the code of the notices that name an import's offending lines
+
+
+def import_holdings(c: Context, ev: ImportHoldings) -> Decision:
+    """Adopt a site's holdings: each person named gets the license the file gives (replacing what they held).
+
+    Refused whole, with a notice naming each offending line, when a holding would break an invariant: a person
+    unknown, inactive or deleted, or on two lines; a Trial license outside the trial; a Demonstration license no
+    live grant has free; more Permanent licenses bound than installed, or more Grace in use than the Grace limit
+    (the lines beyond the count are named). Bookkeeping ("-"), as a Demonstration grant is."""
+    L, now, s = c.ledger, c.now, c.settings
+    problems: list[tuple[int, str, str | None]] = []
+    named: dict[str, int] = {}
+    actions: list[Action] = []
+    # what the people named give up (an import replaces their licenses) no longer counts against the pool
+    subjects = {h.person for h in ev.holdings}
+    permanent = L.permanent_in_use - len(subjects.intersection(L.holders(LicenseKind.PERMANENT, now)))
+    grace = L.grace_in_use(now) - len(subjects.intersection(L.holders(LicenseKind.GRACE, now)))
+    demo_free = {g.grant_id: g.count - L.demonstration_in_use(g.grant_id, now) for g in L.live_grants(now)}
+    for key in subjects.intersection(L.holders(LicenseKind.DEMONSTRATION, now)):
+        lic = L.license_at(key, now)
+        if lic is not None and lic.grant_id in demo_free:
+            demo_free[lic.grant_id] += 1
+    installed, glimit = L.installed_permanent, s.effective_grace_limit(L.installed_permanent)
+    for h in ev.holdings:
+        problem = _holding_problem(c, h, named.get(h.person))
+        named.setdefault(h.person, h.line)
+        if problem is not None:
+            problems.append((h.line, problem, h.person))
+            continue
+        person = L.people[h.person]
+        held: HeldLicense
+        if h.kind is LicenseKind.PERMANENT:
+            permanent += 1
+            if permanent > installed:
+                problems.append((h.line, f"{h.person}: a Permanent Host license beyond the {installed} installed",
+                                 h.person))
+            held = HeldLicense(LicenseKind.PERMANENT, person.management, h.assigned_at, None)
+        elif h.kind is LicenseKind.GRACE:
+            first = h.first_grace_at or person.first_grace_at or h.assigned_at
+            expires = h.expires_at or first + s.grace_period
+            if expires > now:
+                grace += 1
+                if grace > glimit:
+                    problems.append((h.line, f"{h.person}: a Grace Host license beyond the Grace limit of {glimit}",
+                                     h.person))
+            held = HeldLicense(LicenseKind.GRACE, person.management, h.assigned_at, expires)
+            if person.first_grace_at != first:
+                actions.append(SetFirstGrace(person=h.person, at=first, sentence="the Grace window starts (imported)"))
+        elif h.kind is LicenseKind.TRIAL:
+            assert L.trial is not None      # _holding_problem refused a Trial license outside the trial
+            held = HeldLicense(LicenseKind.TRIAL, person.management, h.assigned_at, L.trial.ends_at)
+        else:
+            grant = next((g for g in sorted(L.live_grants(now), key=lambda g: (g.expires_at, g.grant_id),
+                                            reverse=True) if demo_free[g.grant_id] > 0), None)
+            if grant is None:
+                problems.append((h.line, f"{h.person}: no live Demonstration grant has a license free; grant them "
+                                 "first (`syncd licenses demo`)", h.person))
+                continue
+            demo_free[grant.grant_id] -= 1
+            expires = min(h.expires_at, grant.expires_at) if h.expires_at is not None else grant.expires_at
+            held = HeldLicense(LicenseKind.DEMONSTRATION, person.management, h.assigned_at, expires,
+                               grant_id=grant.grant_id)
+        actions.append(AssignLicense(person=h.person, license=held,
+                                     sentence=f"imported a {h.kind.label} license (line {h.line})"))
+    if problems:
+        problems.sort(key=lambda p: p[0])
+        lines = len({line for line, _, _ in problems})
+        return c.done(
+            "-",
+            f"refused: {plural(lines, 'line')} of {len(ev.holdings)} would break the ledger's invariants; "
+            "nothing is imported",
+            reason="import_invalid",
+            notices=[Notice(IMPORT_PROBLEM, f"line {line}: {text}", person) for line, text, person in problems],
+        )
+    if not ev.holdings:
+        return c.done("-", "the file holds no license; nothing changes")
+    c.actions.extend(actions)
+    kinds = [k for k in LicenseKind if any(h.kind is k for h in ev.holdings)]
+    counts = ", ".join(f"{sum(1 for h in ev.holdings if h.kind is k)} {k.label}" for k in kinds)
+    return c.done("-", f"imported {plural(len(ev.holdings), 'license')} ({counts}): Permanent {permanent} of "
+                       f"{installed} in use, free {installed - permanent}")
+
+
+def _holding_problem(c: Context, h: Holding, earlier: int | None) -> str | None:
+    """Why ``h`` cannot be imported on its own (None: it can): the person or the kind does not allow it."""
+    p = c.ledger.people.get(h.person)
+    if earlier is not None:
+        return f"{h.person} is on line {earlier} already; a person holds one license"
+    if p is None:
+        return f"{h.person} is not known to syncd; sync the sources first"
+    if p.deleted or not p.active:
+        return f"{h.person} is {'deleted' if p.deleted else 'inactive'}; only an active person can hold a license"
+    if h.kind is LicenseKind.TRIAL and not c.ledger.trial_open(c.now):
+        return f"{h.person}: a Trial Host license, but no trial is open"
+    return None

@@ -242,9 +242,13 @@ def _license_commands(sub: Commands) -> None:
     ls = lic.add_parser("set-installed", help="correct the installed Permanent count (a mistyped purchase)")
     ls.set_defaults(func=licenses.set_installed)
     ls.add_argument("count", type=_checked(lambda text: inputs.installed(_number(text))))
+    li = lic.add_parser("import", help="adopt the site's holdings from CSV: email,kind,assigned_at"
+                        "[,first_grace_at][,expires_at]")
+    li.set_defaults(func=licenses.import_holdings)
+    li.add_argument("file", metavar="FILE", help="UTF-8 or UTF-16 (with BOM), comma or tab separated")
     sw = sub.add_parser("sweep", help="expiry processing now")
     sw.set_defaults(func=licenses.sweep)
-    for action in (lp, ld, lt, lres, lu, ls, sw):
+    for action in (lp, ld, lt, lres, lu, ls, li, sw):
         action.add_argument("--dry-run", action="store_true", help="print what would change; write nothing")
 
 

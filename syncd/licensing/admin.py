@@ -17,9 +17,11 @@ from sqlalchemy.engine import Connection
 
 from connectors.emails import email_key
 from policy import (
+    AssignLicense,
     Decision,
     GrantDemonstration,
     HostRequest,
+    ImportHoldings,
     Ledger,
     MeetingEnd,
     PurchasePermanent,
@@ -31,8 +33,9 @@ from policy import (
     apply,
     decide,
 )
+from policy.rules.pool import IMPORT_PROBLEM
 from syncd import errors
-from syncd.licensing import inputs
+from syncd.licensing import holdings, inputs
 from syncd.licensing.cache import ledger_cache
 from syncd.licensing.ledger import decide_and_save, load_ledger
 from syncd.runtime import Runtime
@@ -109,10 +112,11 @@ class MeetingIdUsed(errors.UserError):
 
 def _one(rt: Runtime, event: Any, subjects: tuple[str, ...] = (), now: datetime | None = None,
          meeting_id: str | None = None, check: Callable[[Connection], None] | None = None,
-         dry_run: bool = False) -> Outcome:
+         dry_run: bool = False, about_first: bool = True) -> Outcome:
     """Decide ``event`` and save it in one write transaction, after ``check`` (which may raise) in that transaction.
 
-    ``dry_run``: the same check and decision in a read-only connection, and nothing saved."""
+    ``dry_run``: the same check and decision in a read-only connection, and nothing saved. ``about_first``: see
+    :func:`~syncd.licensing.ledger.decide_and_save`."""
     if dry_run:
         with rt.engine.connect() as conn:
             if check is not None:
@@ -123,7 +127,8 @@ def _one(rt: Runtime, event: Any, subjects: tuple[str, ...] = (), now: datetime 
     with begin_write(rt.engine) as conn:
         if check is not None:
             check(conn)
-        d, after, snapshot = decide_and_save(conn, rt, event, subjects, now or datetime.now(UTC))
+        d, after, snapshot = decide_and_save(conn, rt, event, subjects, now or datetime.now(UTC),
+                                             about_first=about_first)
     ledger_cache(rt.engine).remember(snapshot)      # only now: the transaction has committed
     return Outcome(d, after, meeting_id)
 
@@ -134,6 +139,41 @@ def purchase(rt: Runtime, count: int, dry_run: bool = False) -> Outcome:
         inputs.purchase_total(int(installed), count)
 
     return _one(rt, PurchasePermanent(count), check=within_cap, dry_run=dry_run)
+
+
+@dataclass
+class ImportOutcome(Outcome):
+    """An import's outcome: a refusal names each offending line, on a line of its own and in ``problems``."""
+
+    @property
+    def problems(self) -> list[str]:
+        return [n.message for n in self.decision.notices if n.code == IMPORT_PROBLEM]
+
+    def to_dict(self) -> dict[str, Any]:
+        imported = sum(1 for a in self.decision.actions if isinstance(a, AssignLicense))
+        return {**super().to_dict(), "problems": self.problems, "imported": imported}
+
+    def lines(self) -> list[str]:
+        lines = super().lines()
+        if not self.problems:
+            return lines
+        head, *rest = lines
+        return [head, *self.problems, *(line for line in rest if not line.startswith("notice: line "))]
+
+
+def import_holdings(rt: Runtime, data: bytes, dry_run: bool = False, now: datetime | None = None) -> ImportOutcome:
+    """Adopt the holdings of a file's bytes (:mod:`~syncd.licensing.holdings`). Decided first on the stored
+    ledger in a read-only connection, as a dry run is: a refusal writes nothing, not even a journal row, and
+    names every offending line; otherwise decided again and saved in one write transaction."""
+    records = holdings.parse(data)
+    event = ImportHoldings(tuple(records))
+    subjects = tuple(dict.fromkeys(h.person for h in records))
+    at = now or datetime.now(UTC)
+    planned = _one(rt, event, subjects, now=at, dry_run=True)
+    if dry_run or not planned.ok:
+        return ImportOutcome(planned.decision, planned.ledger, dry_run=dry_run)
+    done = _one(rt, event, subjects, now=at, about_first=False)
+    return ImportOutcome(done.decision, done.ledger)
 
 
 def set_installed(rt: Runtime, count: int, dry_run: bool = False) -> Outcome:

@@ -120,14 +120,17 @@ def _license_row(pid: int, lic: HeldLicense) -> dict[str, Any]:
 
 
 def decide_and_save(conn: Connection, rt: Runtime, event: Event, subjects: Sequence[str], now: datetime,
-                    run_id: str | None = None) -> tuple[Decision, Ledger, Snapshot]:
+                    run_id: str | None = None, about_first: bool = True) -> tuple[Decision, Ledger, Snapshot]:
     """One admin or host decision in the caller's write transaction; returns it, the ledger after it, and the
-    snapshot to :meth:`~syncd.licensing.cache.LedgerCache.remember` once the transaction has committed."""
+    snapshot to :meth:`~syncd.licensing.cache.LedgerCache.remember` once the transaction has committed.
+
+    The decision's journal row is about the first subject, unless ``about_first`` is False (an import: its row
+    sums up, and each person's license has a row of its own)."""
     lock_ledger(conn)
     ledger, ids = cached_ledger(conn, ledger_cache(rt.engine), subjects)
     d = decide(ledger, event, rt.settings, now)
     after = apply(ledger, d)
     save_ledger(conn, ledger, after, ids, now, rt.actor)
-    subject = subjects[0] if subjects else None
+    subject = subjects[0] if subjects and about_first else None
     bulk.append_journal(conn, journal.decision_rows(d, run_id, rt.actor, subject))
     return d, after, trimmed(journal_position(conn), after, ids)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 from syncd import errors
 from syncd.cli.invocation import Invocation
@@ -31,6 +32,15 @@ def purchase(inv: Invocation) -> int:
 
 def set_installed(inv: Invocation) -> int:
     return _done(inv, admin.set_installed(inv.runtime(), inv.args.count, inv.args.dry_run))
+
+
+def import_holdings(inv: Invocation) -> int:
+    """`licenses import FILE`: adopt a site's holdings (DESIGN 12)."""
+    try:
+        data = Path(inv.args.file).read_bytes()
+    except OSError as e:
+        raise errors.UserError(f"cannot read {inv.args.file}: {e.strerror}") from None
+    return _done(inv, admin.import_holdings(inv.runtime(), data, inv.args.dry_run))
 
 
 def demo(inv: Invocation) -> int:
