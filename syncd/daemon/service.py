@@ -205,8 +205,9 @@ class Daemon:
         self._note_run(report.result, "full" if full else "incremental", API_ACTOR)
 
     def _count_failure(self, error: BaseException, full: bool, sources: list[str] | None) -> None:
-        """A run that raised counts as failed (as a scheduled one does); one refused before it began does not."""
-        if isinstance(error, errors.UserError | LockHeld) or not isinstance(error, Exception):
+        """A run that began and raised counts as failed, whatever the error (a configuration error found at run
+        time, such as a CA file removed, included), as a scheduled one does; a lock held elsewhere does not."""
+        if isinstance(error, LockHeld) or not isinstance(error, Exception):
             return
         self.metrics.observe_failure(sources or [s.name for s in self._api_rt.config.sources.all()])
         self._note_run("failed", "full" if full else "incremental", API_ACTOR)
@@ -260,10 +261,11 @@ class Daemon:
             self._note_run(report.result, kind, SCHEDULER_ACTOR)
         except LockHeld as e:
             log.info("scheduled run skipped", job=kind, reason=str(e))
-        except errors.UserError as e:
-            log.error("scheduled job failed", job=kind, error=str(e))
-        except Exception:
-            log.exception("scheduled job failed", job=kind)
+        except Exception as e:
+            if isinstance(e, errors.UserError):
+                log.error("scheduled job failed", job=kind, error=str(e))
+            else:
+                log.exception("scheduled job failed", job=kind)
             if kind != "sweep":
                 self.metrics.observe_failure([s.name for s in self.rt.config.sources.all()])
                 self._note_run("failed", kind, SCHEDULER_ACTOR)
