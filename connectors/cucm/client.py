@@ -7,19 +7,12 @@ trust), its own zeep client and retry state. Nothing here is global, so several 
 
 from __future__ import annotations
 
-import errno
-import http.client
 import logging
 import os
-import random
-import socket
-import ssl
 import time
 import warnings
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import requests
 import zeep
@@ -39,11 +32,11 @@ from connectors.axl.xml import (
     soap_payload,
 )
 from connectors.base import SourceError
+from connectors.transport import RetryBudget, host_port, one_line, request_failure
 
 from .options import DEFAULT_TUNING, CucmOptions, Tuning
 
 log = logging.getLogger("connectors.cucm")
-retry_log = logging.getLogger("connectors.retry")      # shown on a terminal without -v (syncd/logging.py)
 
 WSDL_DIR = Path(__file__).resolve().parent.parent / "wsdl"
 SHIPPED_WSDL = WSDL_DIR / "AXLAPI.wsdl"
@@ -81,70 +74,6 @@ class _AxlTransport(Transport):
         return super().load(url)
 
 
-def one_line(text: object, limit: int = 200) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def _chain(exc: BaseException) -> Iterator[BaseException]:
-    """``exc`` and every exception inside it: requests and urllib3 nest the socket's or ``ssl``'s error several deep
-    (in ``args``, ``reason``, the cause and the context)."""
-    seen: set[int] = set()
-    todo: list[BaseException] = [exc]
-    while todo:
-        e = todo.pop()
-        if id(e) in seen:
-            continue
-        seen.add(id(e))
-        yield e
-        todo += [x for x in (*e.args, getattr(e, "reason", None), e.__cause__, e.__context__)
-                 if isinstance(x, BaseException)]
-
-
-def tls_problem(exc: BaseException) -> str:
-    """The certificate problem inside a requests ``SSLError``, e.g. "certificate verify failed: certificate has
-    expired"."""
-    for e in _chain(exc):
-        if isinstance(e, ssl.SSLCertVerificationError):
-            return str(e.verify_message)
-        if isinstance(e, ssl.SSLError) and e.reason:
-            return f"handshake failed ({e.reason})"
-    return one_line(exc)
-
-
-# Connection failures that waiting does not mend: the address or the name is wrong, or nothing listens there.
-_UNREACHABLE = {errno.ECONNREFUSED: "connection refused", errno.EHOSTUNREACH: "no route to host",
-                errno.ENETUNREACH: "network unreachable"}
-
-
-def unreachable(exc: BaseException) -> str | None:
-    """Why a connection could not be made, in words, when retrying cannot help (refused, a name that does not
-    resolve, no route); None for a failure that may pass (a reset, a dropped connection, a timeout)."""
-    for e in _chain(exc):
-        if isinstance(e, socket.gaierror):
-            return "the name does not resolve"
-        if isinstance(e, OSError) and e.errno in _UNREACHABLE:
-            return _UNREACHABLE[e.errno]
-    return None
-
-
-def lost(exc: BaseException) -> str:
-    """A connection failure that may pass, in words: the socket's own reason rather than urllib3's wrapping."""
-    for e in _chain(exc):
-        if isinstance(e, http.client.RemoteDisconnected):
-            return "the server closed the connection without answering"
-        if isinstance(e, OSError) and e.strerror:
-            return e.strerror.lower()
-    return one_line(exc, 120)
-
-
-def host_port(url: str) -> str:
-    """``host:port`` of an AXL URL, the port filled in from the scheme."""
-    parts = urlsplit(url)
-    host = f"[{parts.hostname}]" if parts.hostname and ":" in parts.hostname else parts.hostname
-    return f"{host}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
-
-
 class AxlClient:
     """Sends AXL operations to one publisher and returns each response's payload element."""
 
@@ -172,7 +101,7 @@ class AxlClient:
         self._service = self._zeep.create_service(BINDING, self._url)
         self._check_versions()
         self.requests_sent = 0
-        self.retry_seconds = 0.0          # spent on retries so far: waits and retried attempts
+        self.retries = RetryBudget(opts.retries, opts.retry_budget, tuning.backoff_base, tuning.backoff_cap)
 
     # -- construction -------------------------------------------------------------------------------------
 
@@ -233,23 +162,11 @@ class AxlClient:
                     log.info("%s: %s: HTTP 404, retrying once with a new session", self.opts.name, op)
                     self.renew_session()
                     continue
-                if not e.temporary:
-                    raise
-                if attempt:        # a retried attempt's own time counts against the budget too
-                    self.retry_seconds += time.monotonic() - started
-                delay = min(self.tuning.backoff_cap, self.tuning.backoff_base * 2**attempt)
-                delay = delay / 2 + random.uniform(0, delay / 2)
-                budget = self.opts.retry_budget
-                spent = self.retry_seconds + delay > budget
-                if attempt >= self.opts.retries or spent:
-                    if attempt or spent:
-                        e.args = (f"{e} (gave up after {attempt} retries, {self.retry_seconds:.1f}s of the "
-                                  f"{budget:g}s retry budget spent)",)
+                delay = self.retries.wait(e, attempt, started) if e.temporary else None
+                if delay is None:
                     raise
                 attempt += 1
-                self.retry_seconds += delay
-                retry_log.info("%s: %s failed (%s); retry %d/%d in %.1fs (%.1fs of the %gs retry budget spent)",
-                               self.opts.name, op, e, attempt, self.opts.retries, delay, self.retry_seconds, budget)
+                self.retries.log(self.opts.name, op, e, attempt, delay)
                 self._sleep(delay)
 
     def _once(self, op: str, kwargs: dict[str, Any]) -> etree._Element:
@@ -257,20 +174,8 @@ class AxlClient:
         where = host_port(self._url)
         try:
             resp = getattr(self._service, op)(**kwargs)
-        except requests.exceptions.SSLError as e:
-            raise AxlError(f"TLS verification failed: {tls_problem(e)} ({where})", kind="tls",
-                           temporary=False) from None
-        except requests.exceptions.Timeout:
-            raise AxlError(f"{op}: no answer from {where} within {self.opts.timeout:g}s", kind="timeout",
-                           temporary=True) from None
-        except requests.exceptions.ConnectionError as e:
-            cause = unreachable(e)
-            if cause is not None:
-                raise AxlError(f"cannot connect to {where} ({cause})", kind="unreachable", temporary=False) from None
-            raise AxlError(f"{op}: connection to {where} lost ({lost(e)})", kind="network",
-                           temporary=True) from None
         except requests.exceptions.RequestException as e:
-            raise AxlError(f"{op}: {one_line(e, 120)}", kind="network", temporary=True) from None
+            raise request_failure(e, op, where, self.opts.timeout, AxlError) from None
         return self._payload(op, resp.status_code, resp.headers.get("Content-Type", ""), resp.content)
 
     def _payload(self, op: str, status: int, ctype: str, body: bytes) -> etree._Element:

@@ -16,9 +16,10 @@ from lxml import etree
 
 from connectors.base import Convert, SourceBatch, as_is
 from connectors.cucm.records import CucmUser
+from connectors.transport import one_line
 
 from . import sql
-from .client import AxlClient, AxlError, one_line
+from .client import AxlClient, AxlError
 from .options import DEFAULT_TUNING, CucmOptions, Tuning
 from .parse import (
     LIST_FIELDS,

@@ -11,7 +11,6 @@ temporary, retried with capped backoff at most ``retries`` times per request and
 from __future__ import annotations
 
 import logging
-import random
 import time
 import warnings
 from collections.abc import Iterator
@@ -22,7 +21,7 @@ from urllib3.exceptions import InsecureRequestWarning
 
 from connectors.axl.xml import MalformedXmlError, UnsafeXmlError
 from connectors.base import SourceError
-from connectors.cucm.client import host_port, lost, one_line, tls_problem, unreachable
+from connectors.transport import RetryBudget, host_port, one_line, request_failure
 
 from . import xmlapi
 from .options import DEFAULT_TUNING, MAX_PAGE, CwmsOptions, Tuning
@@ -30,7 +29,6 @@ from .records import CwmsAccount, CwmsResult
 from .xmlapi import USE, Response, child_text
 
 log = logging.getLogger("connectors.cwms")
-retry_log = logging.getLogger("connectors.retry")      # shown on a terminal without -v (syncd/logging.py)
 
 TRANSIENT_IDS = {"000035": "ASService not responding", "000045": "API rate limit reached"}
 NO_RECORD = "000015"
@@ -73,7 +71,7 @@ class CwmsClient:
         self._session.verify = False if opts.insecure else (opts.ca_file or True)
         self._session.headers.update({"User-Agent": "syncd-cwms", "Content-Type": "text/xml; charset=UTF-8"})
         self.requests_sent = 0
-        self.retry_seconds = 0.0          # spent on retries so far: waits and retried attempts
+        self.retries = RetryBudget(opts.retries, tuning.retry_budget, tuning.backoff_base, tuning.backoff_cap)
 
     def close(self) -> None:
         self._session.close()
@@ -156,24 +154,12 @@ class CwmsClient:
             try:
                 return self._checked(op, self._once(op, doc), allow)
             except CwmsError as e:
-                if not e.temporary:
-                    raise
-                if attempt:        # a retried attempt's own time counts against the budget too
-                    self.retry_seconds += time.monotonic() - started
-                delay = min(self.tuning.backoff_cap, self.tuning.backoff_base * 2**attempt)
-                delay = delay / 2 + random.uniform(0, delay / 2)
-                if e.exception_id == "000045":
-                    delay = max(delay, self.tuning.throttle_wait)
-                budget = self.tuning.retry_budget
-                spent = self.retry_seconds + delay > budget
-                if attempt >= self.opts.retries or spent:
-                    if attempt or spent:
-                        e.args = (f"{e} (gave up after {attempt} retries, {self.retry_seconds:.1f}s of the "
-                                  f"{budget:g}s retry budget spent)",)
+                throttled = self.tuning.throttle_wait if e.exception_id == "000045" else 0.0
+                delay = self.retries.wait(e, attempt, started, at_least=throttled) if e.temporary else None
+                if delay is None:
                     raise
                 attempt += 1
-                self.retry_seconds += delay
-                retry_log.info("cwms: %s failed (%s); retry %d/%d in %.1fs", op, e, attempt, self.opts.retries, delay)
+                self.retries.log("cwms", op, e, attempt, delay)
                 self._sleep(delay)
 
     @staticmethod
@@ -195,20 +181,8 @@ class CwmsClient:
         where = host_port(self.opts.url)
         try:
             resp = self._session.post(self.opts.url, data=doc, timeout=self.opts.timeout, allow_redirects=False)
-        except requests.exceptions.SSLError as e:
-            raise CwmsError(f"TLS verification failed: {tls_problem(e)} ({where})", kind="tls",
-                            temporary=False) from None
-        except requests.exceptions.Timeout:
-            raise CwmsError(f"{op}: no answer from {where} within {self.opts.timeout:g}s", kind="timeout",
-                            temporary=True) from None
-        except requests.exceptions.ConnectionError as e:
-            cause = unreachable(e)
-            if cause is not None:
-                raise CwmsError(f"cannot connect to {where} ({cause})", kind="unreachable", temporary=False) from None
-            raise CwmsError(f"{op}: connection to {where} lost ({lost(e)})", kind="network",
-                            temporary=True) from None
         except requests.exceptions.RequestException as e:
-            raise CwmsError(f"{op}: {one_line(e, 120)}", kind="network", temporary=True) from None
+            raise request_failure(e, op, where, self.opts.timeout, CwmsError) from None
         if resp.status_code != 200:
             # 4xx other than throttling means a wrong URL or a refused client: waiting does not mend it.
             temporary = resp.status_code >= 500 or resp.status_code == 429
