@@ -5,32 +5,19 @@ thread (or the caller's), with a throw-away CA and certificate for TLS; ``run_cl
 from __future__ import annotations
 
 import functools
-import shutil
 import signal
-import ssl
 import sys
-import tempfile
 import threading
-from http.server import ThreadingHTTPServer
-from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from connectors.localserver import LocalServer
 
 from .handler import AxlRequestHandler
 from .state import SERVED_VERSIONS, SimState
 
 if TYPE_CHECKING:
     from .tlsgen import ServerCert
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """A client that hangs up or fails the TLS handshake is normal here (tests do it on purpose)."""
-        if not isinstance(sys.exc_info()[1], OSError):
-            super().handle_error(request, client_address)
 
 
 class Simulator(SimState):
@@ -49,47 +36,23 @@ class Simulator(SimState):
                          queue_capacity=queue_capacity, change_page=change_page, record=record,
                          versions=versions, evict_fault=evict_fault)
         self.tls = tls
-        self._tmp: Path | None = None
-        self.ca_file: str | None = None
-        context: ssl.SSLContext | None = None
-        if tls:
-            # cryptography loads only when TLS is asked for: plain-HTTP users (most tests, the demo) skip ~40 ms.
-            from .tlsgen import ServerCert, make_ca_and_server
-
-            self._tmp = Path(tempfile.mkdtemp(prefix="axlsim-"))
-            ca, cert_file, key_file = make_ca_and_server(self._tmp, cert or ServerCert())
-            self.ca_file = str(ca)
-            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            context.load_cert_chain(cert_file, key_file)
-        self._httpd = _Server(("127.0.0.1", port), functools.partial(AxlRequestHandler, sim=self, tls=tls))
-        if context is not None:
-            # The handshake happens on the first read, in the handler's thread, not in the accept loop.
-            self._httpd.socket = context.wrap_socket(self._httpd.socket, server_side=True,
-                                                     do_handshake_on_connect=False)
-        self.port: int = self._httpd.server_address[1]
-        self._thread: threading.Thread | None = None
+        self._server = LocalServer("axlsim", functools.partial(AxlRequestHandler, sim=self, tls=tls), port, tls, cert)
+        self.port = self._server.port
+        self.ca_file = self._server.ca_file
 
     @property
     def url(self) -> str:
-        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}/axl/"
+        return self._server.base_url("/axl/")
 
     def start(self) -> Simulator:
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name=f"axlsim-{self.port}", daemon=True)
-        self._thread.start()
+        self._server.start()
         return self
 
     def serve_forever(self) -> None:
-        self._httpd.serve_forever()
+        self._server.serve_forever()
 
     def stop(self) -> None:
-        if self._thread is not None:
-            self._httpd.shutdown()
-            self._thread.join(timeout=10)
-            self._thread = None
-        self._httpd.server_close()
-        if self._tmp is not None:
-            shutil.rmtree(self._tmp, ignore_errors=True)
-            self._tmp = None
+        self._server.stop()
 
     def __enter__(self) -> Simulator:
         return self.start()
