@@ -120,14 +120,22 @@ class Section(BaseModel):
     """A configuration table: unknown keys are errors."""
 
     model_config = ConfigDict(extra="forbid", validate_assignment=False)
+    checked_files: ClassVar[tuple[str, ...]] = ()
+    """Keys naming files the table needs; ``syncd config check`` makes sure each is readable."""
+
+    def missing_files(self) -> str | None:
+        """Why a file these options name cannot be used now, or None (checked again when a client is built)."""
+        for key in self.checked_files:
+            path = getattr(self, key)
+            if path and not os.path.isfile(path):
+                return f"{key} {path!r} does not exist"
+        return None
 
 
 class SourceOptions(Section):
     """One ``[[sources.<type>]]`` table. ``name`` names the source in the journal, cursors and ``--source``."""
 
     name: SourceName
-    checked_files: ClassVar[tuple[str, ...]] = ()
-    """Keys naming files the source needs; ``syncd config check`` makes sure each is readable."""
 
     _key_path: str = PrivateAttr(default="")
 
@@ -145,9 +153,9 @@ class SourceOptions(Section):
         return MATCH_ORDER
 
 
-class SecretOptions(SourceOptions):
-    """A source with a password, named by exactly one of password_file, password_env, password_credential or
-    password (inline). Syncd reads the secret and hands the connector :meth:`with_password`'s copy."""
+class PasswordOptions(Section):
+    """A table with a password, named by exactly one of password_file, password_env, password_credential or
+    password (inline). Syncd reads the secret and hands the client :meth:`with_password`'s copy."""
 
     password_file: OptPath = None
     password_env: EnvName = None
@@ -165,14 +173,28 @@ class SecretOptions(SourceOptions):
 
     def with_password(self, value: str) -> Self:
         """A copy holding the resolved password inline (and no other password key)."""
-        copy = self.model_copy(update={"password": Secret(value), "password_file": None, "password_env": None,
+        return self.model_copy(update={"password": Secret(value), "password_file": None, "password_env": None,
                                        "password_credential": None})
-        copy._key_path = self._key_path
-        return copy
 
     def secret(self) -> str:
         """The resolved password; ValueError when the caller did not resolve it (see :meth:`with_password`)."""
         if self.password is None:
-            raise ValueError(f"{self.name}: the password was not resolved (password_file, password_env or "
+            raise ValueError(f"{self.owner()}: the password was not resolved (password_file, password_env or "
                              "password_credential is read by the caller)")
         return self.password.get_secret_value()
+
+    def owner(self) -> str:
+        """Who the password is for, in messages."""
+        return type(self).__name__
+
+
+class SecretOptions(SourceOptions, PasswordOptions):
+    """A source with a password (:class:`PasswordOptions`)."""
+
+    def with_password(self, value: str) -> Self:
+        copy = super().with_password(value)
+        copy._key_path = self._key_path
+        return copy
+
+    def owner(self) -> str:
+        return self.name

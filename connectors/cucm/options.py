@@ -3,7 +3,6 @@ configuration loader validates the table with it and :class:`~connectors.cucm.co
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal, Self
 from urllib.parse import urlsplit
@@ -69,15 +68,6 @@ class CucmOptions(SecretOptions):
         if self.ldap_flag is None:
             self.ldap_flag = "sql" if self.method == "sql" else "ad"
         return self
-
-    def missing_files(self) -> str | None:
-        """Why a file these options name cannot be used now, or None (checked when a connector is built)."""
-        for key in self.checked_files:
-            path = getattr(self, key)
-            if path and not os.path.isfile(path):
-                return f"{key} {path!r} does not exist"
-        return None
-
 
 @dataclass(frozen=True)
 class Tuning:

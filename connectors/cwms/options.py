@@ -4,7 +4,6 @@ sources' (exactly one of password_file, password_env, password_credential or pas
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import ClassVar, Literal, Self
 from urllib.parse import urlsplit
@@ -13,15 +12,10 @@ from pydantic import Field, field_validator, model_validator
 
 from connectors.options import (
     Bool,
-    CredentialName,
-    EnvName,
     Float,
     Int,
     OptPath,
-    OptSecret,
-    Secret,
-    Section,
-    configured_secrets,
+    PasswordOptions,
     field_issue,
 )
 
@@ -29,7 +23,7 @@ MAX_PAGE = 500
 """LstsummaryUser's largest ``maximumNum`` (reference section 5)."""
 
 
-class CwmsOptions(Section):
+class CwmsOptions(PasswordOptions):
     """The CWMS site. The password, once resolved, shows as ``***`` in repr and logs."""
 
     checked_files: ClassVar[tuple[str, ...]] = ("ca_file",)
@@ -39,10 +33,6 @@ class CwmsOptions(Section):
     site_name: str = Field(min_length=1)
     username: str = Field(min_length=1)
     """A site administrator's webExID."""
-    password_file: OptPath = None
-    password_env: EnvName = None
-    password_credential: CredentialName = None
-    password: OptSecret = None
     ca_file: OptPath = None
     insecure: Bool = False
     timeout: Float = Field(default=30.0, gt=0)
@@ -69,35 +59,13 @@ class CwmsOptions(Section):
 
     @model_validator(mode="after")
     def _checks(self) -> Self:
-        present = configured_secrets(self, "password")
-        if len(present) != 1:
-            found = f" (found {', '.join(present)})" if present else ""
-            raise field_issue("password", "set exactly one of password_file, password_env, password_credential "
-                              f"or password{found}")
         if urlsplit(self.url).scheme == "http" and not self.insecure:
             raise field_issue("url", "plain http sends the site administrator's password in clear text: use https, "
                                      "or set insecure = true (test setups only)")
         return self
 
-    def with_password(self, value: str) -> Self:
-        """A copy holding the resolved password inline (and no other password key)."""
-        return self.model_copy(update={"password": Secret(value), "password_file": None, "password_env": None,
-                                       "password_credential": None})
-
-    def secret(self) -> str:
-        """The resolved password; ValueError when the caller did not resolve it (see :meth:`with_password`)."""
-        if self.password is None:
-            raise ValueError("cwms: the password was not resolved (password_file, password_env or "
-                             "password_credential is read by the caller)")
-        return self.password.get_secret_value()
-
-    def missing_files(self) -> str | None:
-        """Why a file these options name cannot be used now, or None."""
-        for key in self.checked_files:
-            path = getattr(self, key)
-            if path and not os.path.isfile(path):
-                return f"{key} {path!r} does not exist"
-        return None
+    def owner(self) -> str:
+        return "cwms"
 
 
 @dataclass(frozen=True)
