@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import re
 from typing import Annotated, Any, ClassVar, Self
+from urllib.parse import urlsplit
 
 from pydantic import (
     AfterValidator,
@@ -114,6 +115,26 @@ OptSecret = Annotated[Secret | None, BeforeValidator(_empty_to_none)]
 SourceName = Annotated[str, AfterValidator(_source_name)]
 
 MATCH_ORDER = ("mail", "userid")
+
+
+def http_url(value: str, what: str, example: str) -> str:
+    """``value`` when it is an http(s) URL with a host and a valid port; else ValueError naming ``what`` it should
+    be, with an ``example``."""
+    parts = urlsplit(value)
+    try:
+        parts.port  # noqa: B018 - raises on a bad port
+    except ValueError:
+        raise ValueError(f"invalid port in {value!r}") from None
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ValueError(f"not {what}: {value!r} (e.g. {example})")
+    return value
+
+
+def refuse_plain_http(url: str, insecure: bool, password: str) -> None:
+    """The key issue for a plain-http ``url`` without ``insecure``: it would send ``password`` in clear text."""
+    if urlsplit(url).scheme == "http" and not insecure:
+        raise field_issue("url", f"plain http sends {password} in clear text: use https, or set insecure = true "
+                                 "(test setups only)")
 
 
 class Section(BaseModel):

@@ -5,11 +5,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal, Self
-from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 
-from connectors.options import Bool, Float, Int, OptPath, SecretOptions, SourceName, field_issue
+from connectors.options import (
+    Bool,
+    Float,
+    Int,
+    OptPath,
+    SecretOptions,
+    SourceName,
+    http_url,
+    refuse_plain_http,
+)
 
 AXL_VERSIONS = ("11.5", "12.0", "12.5", "14.0", "15.0")
 
@@ -51,20 +59,11 @@ class CucmOptions(SecretOptions):
     @field_validator("url")
     @classmethod
     def _url(cls, value: str) -> str:
-        parts = urlsplit(value)
-        try:
-            parts.port  # noqa: B018 - raises on a bad port
-        except ValueError:
-            raise ValueError(f"invalid port in {value!r}") from None
-        if parts.scheme not in ("https", "http") or not parts.hostname:
-            raise ValueError(f"not an AXL URL: {value!r} (e.g. https://cucm-pub.example.com:8443/axl/)")
-        return value
+        return http_url(value, "an AXL URL", "https://cucm-pub.example.com:8443/axl/")
 
     @model_validator(mode="after")
     def _checks(self) -> Self:
-        if urlsplit(self.url).scheme == "http" and not self.insecure:
-            raise field_issue("url", "plain http sends the AXL password in clear text: use https, or set "
-                                     "insecure = true (test setups only)")
+        refuse_plain_http(self.url, self.insecure, "the AXL password")
         if self.ldap_flag is None:
             self.ldap_flag = "sql" if self.method == "sql" else "ad"
         return self

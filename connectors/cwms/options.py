@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import ClassVar, Literal, Self
-from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 
@@ -16,7 +15,8 @@ from connectors.options import (
     Int,
     OptPath,
     PasswordOptions,
-    field_issue,
+    http_url,
+    refuse_plain_http,
 )
 
 MAX_PAGE = 500
@@ -48,20 +48,11 @@ class CwmsOptions(PasswordOptions):
     @field_validator("url")
     @classmethod
     def _url(cls, value: str) -> str:
-        parts = urlsplit(value)
-        try:
-            parts.port  # noqa: B018 - raises on a bad port
-        except ValueError:
-            raise ValueError(f"invalid port in {value!r}") from None
-        if parts.scheme not in ("https", "http") or not parts.hostname:
-            raise ValueError(f"not an XML API URL: {value!r} (e.g. https://cwms.example.com/WBXService/XMLService)")
-        return value
+        return http_url(value, "an XML API URL", "https://cwms.example.com/WBXService/XMLService")
 
     @model_validator(mode="after")
     def _checks(self) -> Self:
-        if urlsplit(self.url).scheme == "http" and not self.insecure:
-            raise field_issue("url", "plain http sends the site administrator's password in clear text: use https, "
-                                     "or set insecure = true (test setups only)")
+        refuse_plain_http(self.url, self.insecure, "the site administrator's password")
         return self
 
     def owner(self) -> str:
