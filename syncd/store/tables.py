@@ -195,6 +195,30 @@ meetings = Table(
 )
 
 
+# The CWMS writes a committed plan asked for (DESIGN.md 12): written in the apply's transaction, worked by the
+# sender after commit. ``state`` is pending until CWMS answered: done (written, or already in the target state)
+# or failed (a permanent refusal, with CWMS's exceptionID and reason). A pending row outlives a crash.
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", BigIntKey, primary_key=True, autoincrement=True),
+    Column("run_id", String(RUN_ID), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("email", String(EMAIL), nullable=False),
+    Column("webex_id", String(KEY), nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("exception_id", String(32)),
+    Column("reason", Text),
+    CheckConstraint("action IN ('deactivate', 'activate')", name="action"),
+    CheckConstraint("state IN ('pending', 'done', 'failed')", name="state"),
+    Index("ix_outbox_state_id", "state", "id"),
+    Index("ix_outbox_webex_id", "webex_id"),
+)
+
+
 # One row of the append-only audit trail: a change or a decision, with the sentence an admin reads.
 journal = Table(
     "journal",
