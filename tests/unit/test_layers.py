@@ -24,11 +24,12 @@ RANKS: dict[str, int] = {
     "syncd.settings": 1, "syncd.store": 1,
     "syncd.journal": 2, "syncd.runtime": 2,
     "syncd.licensing": 3,
-    "syncd.sync": 4,
-    "syncd.views": 5,
-    "syncd.daemon": 6,
-    "syncd.cli": 7,
-    "syncd.app": 8,
+    "syncd.push": 4,
+    "syncd.sync": 5,
+    "syncd.views": 6,
+    "syncd.daemon": 7,
+    "syncd.cli": 8,
+    "syncd.app": 9,
 }
 FORBIDDEN = {"policy": ("syncd", "connectors"), "connectors": ("syncd", "policy")}
 
