@@ -83,24 +83,52 @@ class Connector(Protocol):
     def close(self) -> None: ...
 
 
+DONE, ALREADY, FAILED, RETRY = "done", "already", "failed", "retry"
+OUTCOMES = (DONE, ALREADY, FAILED, RETRY)
+"""What a sink did with one item: written now; already in the target state (nothing written); refused for good
+by the peer; not known to be done (a temporary fault, or a stop), to be sent again later."""
+
+
 @dataclass(frozen=True, slots=True)
 class PushResult:
-    """What a sink did with one item: ``ok``, and a one-line ``error`` when not (the item is retried later)."""
+    """What a sink did with one item. ``ok``: the item needs no further attempt (``outcome`` done or already);
+    else ``error`` is one line saying why. ``exception_id`` and ``reason``: what the peer said when it refused
+    (CWMS's exceptionID and reason). ``before``: the item's state as the peer reported it before any write (None
+    when it could not be read). ``stop``: the peer refused the whole conversation (wrong credentials,
+    unreachable, TLS, an answer that cannot be trusted): the caller stops and keeps this item and the rest for
+    later; a stopped item's outcome is "retry"."""
 
     key: str
     ok: bool
     error: str | None = None
+    outcome: str = ""               # one of OUTCOMES; empty: done when ok, else retry
+    exception_id: str | None = None
+    reason: str | None = None
+    before: str | None = None
+    stop: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.outcome:
+            object.__setattr__(self, "outcome", DONE if self.ok else RETRY)
+        if self.outcome not in OUTCOMES or self.ok != (self.outcome in (DONE, ALREADY)) or (
+                self.stop and self.outcome != RETRY):
+            raise ValueError(f"inconsistent PushResult: ok={self.ok}, outcome={self.outcome!r}, stop={self.stop}")
 
 
 @runtime_checkable
 class Sink(Protocol):
-    """A peer syncd writes to (the first is CWMS, DESIGN.md 12). ``push`` sends the items in order and returns
-    one result per item, in the same order; it raises only for a bug, never for a peer's refusal or outage (those
-    are failed results, so the caller keeps the items for the next attempt)."""
+    """A peer syncd writes to (the first is CWMS, DESIGN.md 12). ``push`` sends the items in order, one at a time,
+    and returns one result per item, in the same order; after a result with ``stop`` it sends nothing more, and
+    every later item comes back ``stop`` too. It raises only for a bug, never for a peer's refusal or outage
+    (those are results: "failed" for a refusal of the item, "retry" for what may pass, so the caller keeps the
+    item for the next attempt). ``preview`` says what ``push`` would do, reading the peer and writing nothing
+    (its "done" means "would be written")."""
 
     name: str
 
     def push(self, items: Sequence[Any]) -> list[PushResult]: ...
+
+    def preview(self, items: Sequence[Any]) -> list[PushResult]: ...
 
     def close(self) -> None: ...
 

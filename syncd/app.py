@@ -13,6 +13,7 @@ from functools import cached_property
 from sqlalchemy.engine import Engine
 
 from connectors.base import Connector
+from connectors.cwms.client import CwmsClient
 from connectors.registry import source_type_of
 from policy import Settings
 from syncd import errors
@@ -68,6 +69,17 @@ class App:
             except ValueError as e:     # a setting that cannot work now, such as a ca_file removed since the load
                 raise errors.UserError(f"source {src.name}: {e}", errors.CONFIG) from None
         return built
+
+    def cwms_client(self) -> CwmsClient:
+        """A client of the ``[cwms]`` site, with its password read now; exit 78 when there is no such table."""
+        if self.config.cwms is None:
+            raise errors.UserError("no [cwms] table in the configuration: add one to read or write CWMS "
+                                   "(`syncd config example` shows it)", errors.CONFIG)
+        opts = self.config.cwms_resolved()
+        problem = opts.missing_files()
+        if problem:
+            raise errors.UserError(f"cwms: {problem}", errors.CONFIG)
+        return CwmsClient(opts)
 
 
 def open_app(config: Config) -> App:

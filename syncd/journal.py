@@ -138,7 +138,29 @@ def decision_rows(decision: Decision, run_id: str | None, actor: str, subject: s
     return rows
 
 
+def cwms_import_row(run_id: str, actor: str, now: datetime, counts: Mapping[str, int]) -> dict[str, Any]:
+    """`syncd cwms import`: the CWMS accounts adopted as the facts of source ``cwms``."""
+    return {"run_id": run_id, "at": now, "actor": actor, "event": "cwms_import", "source": "cwms",
+            "sentence": f"adopted {counts['accounts']} CWMS accounts' states ({counts['added']} added, "
+                        f"{counts['changed']} changed, {counts['removed']} removed)", "after": dict(counts)}
+
+
 def refusal_row(run_id: str, actor: str, now: datetime, sentence: str, after: Mapping[str, Any]) -> dict[str, Any]:
     """A run refused by the safety gate: nothing else of it is written."""
     return {"run_id": run_id, "at": now, "actor": actor, "event": "refused", "sentence": sentence,
             "after": dict(after)}
+
+
+def push_row(run_id: str, actor: str, now: datetime, person: str, sentence: str, before: str | None,
+             after: Mapping[str, Any]) -> dict[str, Any]:
+    """One outcome of a write to CWMS (DESIGN.md 12): ``before``, the account's ``active`` state as read before
+    the write (None when it could not be read); ``after``, the outcome with CWMS's exceptionID and reason."""
+    return {"run_id": run_id, "at": now, "actor": actor, "person": person, "event": "cwms_push", "source": "cwms",
+            "sentence": sentence, "before": {"active": before} if before is not None else None,
+            "after": dict(after)}
+
+
+def alert_row(run_id: str | None, actor: str, now: datetime, sentence: str, after: Mapping[str, Any]) -> dict[str, Any]:
+    """An alert sent to one receiver, or a send that failed (``after``: condition, change, receiver label, ok,
+    error): the receiver is named by its label, never its URL, which may hold a secret."""
+    return {"run_id": run_id, "at": now, "actor": actor, "event": "alert", "sentence": sentence, "after": dict(after)}

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
     from connectors.base import Connector
+    from connectors.cwms.client import CwmsClient
     from policy import Settings
     from syncd.settings import Config
 
@@ -29,6 +30,10 @@ class Runtime(Protocol):
     def settings(self) -> Settings: ...
 
     def connectors(self, names: Sequence[str] | None = None) -> list[Connector]: ...
+
+    def cwms_client(self) -> CwmsClient:
+        """A client of the configured CWMS site (``[cwms]``); a UserError (exit 78) when none is configured."""
+        ...
 
     def for_actor(self, actor: str) -> Runtime:
         """The same process (configuration, engine) acting as ``actor``."""

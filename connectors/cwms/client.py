@@ -48,13 +48,21 @@ class CwmsError(SourceError):
         self.reason = reason
 
 
+_FIELDS = {f"{{{USE}}}{name}": name for name in ("webExId", "email", "active", "firstName", "lastName")}
+
+
 def _account(el: Any) -> CwmsAccount:
-    webex_id = child_text(el, "webExId")
-    active = child_text(el, "active")
+    # One pass over the user's children: a site's full read holds hundreds of thousands of them.
+    got: dict[str, str | None] = {}
+    for child in el:
+        name = _FIELDS.get(child.tag)
+        if name is not None:
+            got[name] = (child.text or "").strip() or None
+    webex_id, active = got.get("webExId"), got.get("active")
     if webex_id is None or active is None:
         raise CwmsError("a user without webExId or active in the response", kind="malformed", temporary=True)
-    return CwmsAccount(webex_id=webex_id, email=child_text(el, "email"), active=active,
-                       first_name=child_text(el, "firstName"), last_name=child_text(el, "lastName"))
+    return CwmsAccount(webex_id=webex_id, email=got.get("email"), active=active,
+                       first_name=got.get("firstName"), last_name=got.get("lastName"))
 
 
 class CwmsClient:

@@ -1,7 +1,9 @@
-"""HTTP side of the CWMS simulator: ``POST /WBXService/XMLService``; anything else is an HTML error page."""
+"""HTTP side of the CWMS simulator: ``POST /WBXService/XMLService``, the JSON ``/control/`` endpoint (``control``);
+anything else is an HTML error page."""
 
 from __future__ import annotations
 
+import json
 import socket
 from http.server import BaseHTTPRequestHandler
 from socketserver import BaseServer
@@ -9,7 +11,7 @@ from typing import Any
 
 from connectors.axlsim.handler import drop_connection
 
-from . import operations
+from . import control, operations
 from .operations import HTML
 from .schema import RequestSchema
 from .state import SimState
@@ -47,7 +49,8 @@ class CwmsRequestHandler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def do_POST(self) -> None:
+    def _body(self) -> bytes | None:
+        """The request's body; None (answered 413) when its length is bad or over :data:`MAX_BODY`."""
         try:
             length = int(self.headers.get("Content-Length") or 0)
         except ValueError:
@@ -55,8 +58,28 @@ class CwmsRequestHandler(BaseHTTPRequestHandler):
         if length < 0 or length > MAX_BODY:
             self._send(413, operations.html_page(413, "Request Entity Too Large"), HTML)
             self.close_connection = True
+            return None
+        return self.rfile.read(length)
+
+    def _controlled(self) -> bool:
+        """Whether the request is for ``/control/``; if so, it is answered."""
+        path = self.path.split("?", 1)[0]
+        if not path.startswith(control.PREFIX):
+            return False
+        body = self._body()
+        if body is not None:
+            reply = control.handle(self.sim, self.command, path, self.headers.get("Authorization"),
+                                   self.headers.get("Content-Type"), body)
+            payload = b"" if reply.status == 204 else json.dumps(reply.payload).encode()
+            self._send(reply.status, payload, control.JSON, reply.headers)
+        return True
+
+    def do_POST(self) -> None:
+        if self._controlled():
             return
-        body = self.rfile.read(length)
+        body = self._body()
+        if body is None:
+            return
         if self.path.split("?", 1)[0] != PATH:
             self._send(404, operations.html_page(404, "Not Found"), HTML)
             return
@@ -68,5 +91,13 @@ class CwmsRequestHandler(BaseHTTPRequestHandler):
         self._send(reply.status, reply.body, reply.ctype, reply.headers)
 
     def do_GET(self) -> None:
+        if self._controlled():
+            return
         status, reason = (405, "Method Not Allowed") if self.path.split("?", 1)[0] == PATH else (404, "Not Found")
         self._send(status, operations.html_page(status, reason), HTML)
+
+    def _control_only(self) -> None:
+        if not self._controlled():
+            self.send_error(501, f"Unsupported method ({self.command!r})")   # what other paths always answered
+
+    do_PUT = do_DELETE = _control_only

@@ -1,6 +1,16 @@
 """What the simulated CWMS answers: GetUser, LstsummaryUser and SetUser, the FAILUREs a strict XML API gives for
 bad requests, and injected faults. Each answer is a :class:`Reply`; nothing here knows about sockets.
 
+Every write request (SetUser; DelUser, which the simulator refuses as an unknown request type because syncd must
+never send it) that parses far enough to name its operation is audited (:meth:`SimState.record_write`), one entry
+per webExId, whatever its answer: a write refused (bad credentials, the schema, an unknown user, the host limit)
+or answered by an injected fault (503, dropped connection, ...) is recorded as a FAILURE that changed nothing.
+Injected faults are taken before the account is touched, so a faulted write is never applied.
+
+SetUser ``active=ACTIVATED`` on an account that is not ACTIVATED, when ``host_limit`` accounts are ACTIVATED
+already, answers FAILURE 030048 "exceededSiteHostLimit" (reference section 4: the token is known, where it appears
+and its exceptionID are not; 030048 is the simulator's choice, unverified).
+
 Every XML API answer is HTTP 200 ``text/xml``, FAILURE included (reference section 1). Where the reference has no
 exceptionID for a refusal (a DTD, a malformed document, an unknown request type, a request the schema refuses,
 ``maximumNum`` above 500), the simulator answers 000000, the "could not handle the request" code: unverified
@@ -19,11 +29,12 @@ from connectors.axl.xml import MalformedXmlError, local, parse_xml
 from connectors.cwms.xmlapi import BINDING, COM, SERV, USE, XSI, XSI_TYPE
 
 from .schema import RequestSchema
-from .state import SimAccount, SimState
+from .state import ACTIVE_VALUES, SimAccount, SimState
 
 XML = "text/xml;charset=UTF-8"
 HTML = "text/html;charset=UTF-8"
-ACTIVE_VALUES = ("ACTIVATED", "REQUEST_TO_ACTIVATE", "DEACTIVATED")
+WRITES = ("SetUser", "DelUser")
+HOST_LIMIT = ("030048", "exceededSiteHostLimit")      # (exceptionID, reason); the exceptionID is unverified
 MAX_PAGE = 500
 DEFAULT_PAGE = 50
 _ORDER_KEYS: dict[str, Callable[[SimAccount], object]] = {
@@ -34,13 +45,17 @@ _ORDER_KEYS: dict[str, Callable[[SimAccount], object]] = {
 
 @dataclass
 class Reply:
-    """One HTTP answer; ``drop``: reset the connection instead of answering."""
+    """One HTTP answer; ``drop``: reset the connection instead of answering. ``exception_id``/``reason``: what a
+    FAILURE says; ``fault``: the kind of the injected fault that gave this answer."""
 
     status: int
     body: bytes
     ctype: str = XML
     drop: bool = False
     headers: dict[str, str] = field(default_factory=dict)
+    exception_id: str | None = None
+    reason: str | None = None
+    fault: str | None = None
 
 
 class Failure(Exception):
@@ -78,7 +93,8 @@ def _bytes(root: etree._Element) -> bytes:
 
 
 def failure(exception_id: str, reason: str) -> Reply:
-    return Reply(200, _bytes(_message("FAILURE", reason=reason, exception_id=exception_id)[0]))
+    return Reply(200, _bytes(_message("FAILURE", reason=reason, exception_id=exception_id)[0]),
+                 exception_id=exception_id, reason=reason)
 
 
 def _fields(parent: etree._Element, pairs: list[tuple[str, str]]) -> None:
@@ -146,22 +162,33 @@ def answer(sim: SimState, schema: RequestSchema | None, body: bytes) -> Reply:
         return _faulted(sim, None) or failure(f.exception_id, f.reason)
     reply = _faulted(sim, op)
     if reply is not None:
-        return reply
+        return _unapplied(sim, op, content, reply)
     if not sim.credentials_ok(_text(security, "webExID"), _text(security, "password"), _text(security, "siteName")):
-        return failure("030002", "Incorrect user or password")
+        return _unapplied(sim, op, content, failure("030002", "Incorrect user or password"))
     handler = _OPERATIONS.get(op or "")
     if handler is None:
-        return failure("000000", f"Unknown request type {content.get(XSI_TYPE)!r}")
+        return _unapplied(sim, op, content, failure("000000", f"Unknown request type {content.get(XSI_TYPE)!r}"))
     with sim.lock:
         sim.ops.append(op or "")
     if schema is not None:
         problem = schema.problem(op or "", content)
         if problem is not None:
-            return failure("000000", f"Invalid request: {problem}")
+            return _unapplied(sim, op, content, failure("000000", f"Invalid request: {problem}"))
     try:
         return handler(sim, content)
     except Failure as f:
         return failure(f.exception_id, f.reason)
+
+
+def _unapplied(sim: SimState, op: str | None, content: etree._Element, reply: Reply) -> Reply:
+    """``reply``, a refusal or a fault, audited first when it answers a write (which therefore changed nothing)."""
+    if op in WRITES:
+        ids = [(el.text or "").strip() for el in content if isinstance(el.tag, str) and local(el.tag) == "webExId"]
+        for webex_id in ids or [None]:
+            active = sim.active_of(webex_id)
+            sim.record_write(op or "", webex_id, active, active, "FAILURE", exception_id=reply.exception_id,
+                             reason=reply.reason, fault=reply.fault)
+    return reply
 
 
 def _faulted(sim: SimState, op: str | None) -> Reply | None:
@@ -169,10 +196,15 @@ def _faulted(sim: SimState, op: str | None) -> Reply | None:
     fault = sim.take_fault(op)
     if fault is None:
         return None
-    kind = fault.kind
-    if kind == "slow":
+    if fault.kind == "slow":
         time.sleep(fault.delay)
         return None
+    reply = _fault_reply(fault.kind, fault.exception_id, fault.reason)
+    reply.fault = fault.kind
+    return reply
+
+
+def _fault_reply(kind: str, exception_id: str, reason: str) -> Reply:
     if kind == "503":
         return Reply(503, html_page(503, "Service Unavailable"), HTML, headers={"Retry-After": "1"})
     if kind == "html":      # a proxy's or load balancer's page, with 200
@@ -184,7 +216,7 @@ def _faulted(sim: SimState, op: str | None) -> Reply | None:
     if kind == "malformed":
         return Reply(200, b'<?xml version="1.0" encoding="UTF-8"?><serv:message xmlns:serv="' + SERV.encode()
                      + b'"><serv:header><serv:response><serv:result>SUCC')
-    return failure(fault.exception_id, fault.reason)
+    return failure(exception_id, reason)
 
 
 def _user_not_found() -> Failure:
@@ -227,7 +259,10 @@ def lstsummary_user(sim: SimState, content: etree._Element) -> Reply:
         if value is not None:
             filters[name] = value
     order = _child(content, "order")
-    key = _ORDER_KEYS.get(_text(order, "orderBy") or "UID", _ORDER_KEYS["UID"])
+    order_by = _text(order, "orderBy") or "UID"
+    if order_by not in _ORDER_KEYS:
+        order_by = "UID"
+    key = _ORDER_KEYS[order_by]
     descending = _text(order, "orderAD") == "DESC"
 
     def matches(a: SimAccount) -> bool:
@@ -237,7 +272,8 @@ def lstsummary_user(sim: SimState, content: etree._Element) -> Reply:
         return (any(hits) if any_of else all(hits)) if hits else True
 
     with sim.lock:
-        found = sorted((a for a in sim.accounts.values() if matches(a)), key=key, reverse=descending)  # type: ignore[arg-type]
+        everyone = sim.ordered(order_by, key, descending)
+        found = [a for a in everyone if matches(a)] if filters else everyone
         page = found[max(start, 1) - 1: max(start, 1) - 1 + maximum]
         if not page:
             raise Failure("000015", "Sorry, no record found")
@@ -253,15 +289,25 @@ def lstsummary_user(sim: SimState, content: etree._Element) -> Reply:
 
 
 def set_user(sim: SimState, content: etree._Element) -> Reply:
+    """Only ``active`` is written (the other fields a SetUser may carry are accepted and ignored); audited."""
     webex_id = _text(content, "webExId")
     active = _text(content, "active")
-    if active is not None and active not in ACTIVE_VALUES:
-        raise Failure("000000", f"Invalid request: active {active!r}")
-    with sim.lock:
-        if webex_id not in sim.accounts:
-            raise _user_not_found()
-        if active is not None:
-            sim.set_active(webex_id, active)
+    with sim.lock:                  # the check, the write and its audit entry as one step
+        before = sim.active_of(webex_id)
+        try:
+            if active is not None and active not in ACTIVE_VALUES:
+                raise Failure("000000", f"Invalid request: active {active!r}")
+            if webex_id is None or before is None:
+                raise _user_not_found()
+            if active is not None:
+                if sim.over_host_limit(webex_id, active):
+                    raise Failure(*HOST_LIMIT)
+                sim.set_active(webex_id, active)
+        except Failure as f:
+            sim.record_write("SetUser", webex_id, before, before, "FAILURE", exception_id=f.exception_id,
+                             reason=f.reason)
+            raise
+        sim.record_write("SetUser", webex_id, before, sim.active_of(webex_id), "SUCCESS")
     return Reply(200, _bytes(_message("SUCCESS", content_type="use:setUserResponse")[0]))
 
 

@@ -1,13 +1,18 @@
-"""The CWMS simulator as a server: the XML API user service over HTTP(S) on 127.0.0.1, served from a background
-thread, with a throw-away CA and certificate for TLS (``connectors.localserver``)."""
+"""The CWMS simulator as a server: the XML API user service and its ``/control/`` endpoint over HTTP(S) on
+127.0.0.1, served from a background thread, with a throw-away CA and certificate for TLS
+(``connectors.localserver``); :func:`serve_until_signal` serves one until SIGINT or SIGTERM."""
 
 from __future__ import annotations
 
 import functools
+import signal
+import threading
+from types import FrameType
 from typing import Literal
 
 from connectors.localserver import LocalServer
 
+from .control import PREFIX
 from .handler import PATH, CwmsRequestHandler
 from .schema import RequestSchema
 from .state import SimState
@@ -18,12 +23,14 @@ class Simulator(SimState):
 
     ``schema``: the XML API schema every request is validated against; "find": the one in ``$WEBEX_SCHEMA_DIR``
     (or ``../shared/webex-xmlapi-schema``) when it is there, else none; None: no validation.
+    ``host_limit``: see :class:`SimState`. Binding ``port`` raises OSError when it is taken.
     """
 
     def __init__(self, users: int, seed: int = 1, tls: bool = False, port: int = 0, *, site_name: str = "syncd",
                  username: str = "admin", password: str | None = None,
-                 schema: RequestSchema | Literal["find"] | None = "find") -> None:
-        super().__init__(users, seed, site_name=site_name, username=username, password=password)
+                 schema: RequestSchema | Literal["find"] | None = "find", host_limit: int | None = None) -> None:
+        super().__init__(users, seed, site_name=site_name, username=username, password=password,
+                         host_limit=host_limit)
         self.schema = RequestSchema.find() if schema == "find" else schema
         self.tls = tls
         handler = functools.partial(CwmsRequestHandler, sim=self, schema=self.schema)
@@ -34,6 +41,10 @@ class Simulator(SimState):
     @property
     def url(self) -> str:
         return self._server.base_url(PATH)
+
+    @property
+    def control_url(self) -> str:
+        return self._server.base_url(PREFIX)
 
     def start(self) -> Simulator:
         self._server.start()
@@ -47,3 +58,31 @@ class Simulator(SimState):
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def serve_until_signal(sim: Simulator, seed: int) -> int:
+    """Serve ``sim`` until SIGINT or SIGTERM, after printing how to reach it; 0."""
+    stop = threading.Event()
+
+    def _stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    old = {s: signal.signal(s, _stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    sim.start()
+    try:
+        limit = "none" if sim.host_limit is None else str(sim.host_limit)
+        lines = [f"CWMS simulator: {len(sim.accounts)} users (seed {seed}), {sim.activated()} ACTIVATED, "
+                 f"host limit {limit}",
+                 f"url: {sim.url}", f"site name: {sim.site_name}", f"username: {sim.username}",
+                 f"password: {sim.password}"]
+        if sim.ca_file:
+            lines.append(f"CA certificate: {sim.ca_file}")
+        lines.append(f"control: {sim.control_url} (JSON; Authorization: Bearer <password>); Ctrl-C stops")
+        print("\n".join(lines), flush=True)
+        while not stop.wait(0.5):
+            pass
+    finally:
+        sim.stop()
+        for s, h in old.items():
+            signal.signal(s, h)
+    return 0

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TypeVar
 
 from syncd import errors
-from syncd.cli.commands import check, demo, licenses, meetings, people, sync, tools
+from syncd.cli.commands import alerts, check, cwms, demo, licenses, meetings, people, push, sync, tools
 from syncd.licensing import inputs
 from syncd.settings.durations import parse_duration
 
@@ -164,6 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
     _people_commands(sub)
     _license_commands(sub)
     _meeting_commands(sub)
+    _cwms_commands(sub)
     _tool_commands(sub)
     for command in _commands(p):
         _global_options(command, default=argparse.SUPPRESS)
@@ -188,6 +189,10 @@ def _sync_commands(sub: Commands) -> None:
     s.add_argument("--allow-mass-deactivation", action="store_true", help="override the safety gate once")
     sub.add_parser("run", help="the daemon: scheduler and HTTP API").set_defaults(func=tools.run)
     sub.add_parser("status", help="last runs, cursors, warnings").set_defaults(func=sync.status)
+    pu = sub.add_parser("push", help="send the CWMS outbox's pending writes now (SetUser active)")
+    pu.set_defaults(func=push.push)
+    pu.add_argument("--dry-run", action="store_true", help="read the accounts and say what would be written; "
+                    "write nothing")
 
 
 def _people_commands(sub: Commands) -> None:
@@ -252,6 +257,20 @@ def _license_commands(sub: Commands) -> None:
         action.add_argument("--dry-run", action="store_true", help="print what would change; write nothing")
 
 
+def _cwms_commands(sub: Commands) -> None:
+    c = _group(sub, "cwms", "the CWMS site's accounts: drift, adoption, offline export")
+    c.add_parser("diff", help="leaks, blocked people and unmatched accounts, read from CWMS now"
+                 ).set_defaults(func=cwms.diff)
+    ci = c.add_parser("import", help="adopt every CWMS account's state as a fact (assigns no license)")
+    ci.set_defaults(func=cwms.adopt)
+    ci.add_argument("--dry-run", action="store_true", help="show what would change, store nothing")
+    ce = c.add_parser("export", help="a CWMS user-import CSV deactivating the inactive people (offline sites)")
+    ce.set_defaults(func=cwms.export)
+    ce.add_argument("--deactivations", required=True, metavar="FILE", help="the CSV to write (ACTIVE=N rows)")
+    ce.add_argument("--encoding", choices=("utf-8", "utf-16"), default="utf-8",
+                    help="utf-8 (comma) or utf-16 (UTF-16LE with BOM, tab: the guide's Unicode file)")
+
+
 def _meeting_commands(sub: Commands) -> None:
     m = _group(sub, "meetings", "host requests and the open meetings")
     ms = m.add_parser("start", help="a host request; prints the meeting id that `meetings end` takes")
@@ -271,6 +290,9 @@ def _tool_commands(sub: Commands) -> None:
     ck.set_defaults(func=check.check)
     ck.add_argument("--source", action="append", type=source_name, metavar="NAME",
                     help="only this source (repeatable)")
+    al = _group(sub, "alerts", "alerts: test the configured receivers")
+    al.add_parser("test", help="send a test alert to every configured URL and report each result (exit 69 when "
+                  "one failed)").set_defaults(func=alerts.alerts_test)
     c = _group(sub, "config", "configuration tools")
     c.add_parser("check", help="validate the configuration and read its secrets").set_defaults(func=tools.config_check)
     c.add_parser("example", help="print the documented example configuration").set_defaults(
@@ -292,3 +314,13 @@ def _tool_commands(sub: Commands) -> None:
     sc.add_argument("--port", type=port, default=8443, help="loopback port (0: any free one)")
     sc.add_argument("--seed", type=int, default=1, help="the generated population's seed")
     sc.add_argument("--tls", action="store_true", help="HTTPS with a throw-away CA")
+    sw = sim.add_parser("cwms", help="the CWMS simulator (XML API user service, /control/ endpoint)")
+    sw.set_defaults(func=tools.simulate_cwms)
+    sw.add_argument("--users", type=count, default=1000, help="accounts to generate")
+    sw.add_argument("--port", type=port, default=8444, help="loopback port (0: any free one)")
+    sw.add_argument("--seed", type=int, default=1, help="the generated accounts' seed")
+    sw.add_argument("--tls", action="store_true", help="HTTPS with a throw-away CA")
+    sw.add_argument("--host-limit", type=count, default=None, metavar="N",
+                    help="refuse SetUser ACTIVATED beyond N ACTIVATED accounts (exceededSiteHostLimit)")
+    sw.add_argument("--site-name", default="syncd", metavar="NAME", help="the siteName requests must carry")
+    sw.add_argument("--username", default="admin", metavar="U", help="the site administrator's webExID")

@@ -54,6 +54,32 @@ def sync_text(r: SyncReport) -> list[str]:
     lines += [f"warning: {w}" for w in d["warnings"]]
     if d["ad_only"]:
         lines.append(f"{d['ad_only']} AD accounts match no CUCM user (counted, not created)")
+    if "cwms" in d:
+        lines += _cwms_lines(d["cwms"], r.cwms.sent.outcomes if r.cwms and r.cwms.sent else [])
+    return lines
+
+
+def _cwms_lines(c: dict[str, Any], outcomes: list[dict[str, Any]]) -> list[str]:
+    """The CWMS part of a sync's text: the read and its drift, the pushes planned or sent, the outbox."""
+    if c["read"] is None:
+        lines = ["cwms: not read (CWMS is read on full runs)"]
+    elif not c["complete"]:
+        lines = [f"cwms: read failed, no push planned: {c['error']}"]
+    else:
+        lines = [f"cwms: {c['read']} accounts read; {c['leaks']} leaks (inactive, account ACTIVATED), "
+                 f"{c['blocked']} blocked (active, account not ACTIVATED), {c['cwms_only']} match no person"]
+    if c.get("held_back") and c["complete"]:
+        lines.append(f"cwms: no push planned: {c['held_back']}")
+    planned = c.get("planned", [])
+    lines += [f"would {p['sentence']}" for p in planned[:APPLY_SHOWN]]
+    if len(planned) > APPLY_SHOWN:
+        lines.append(f"... and {len(planned) - APPLY_SHOWN} more CWMS writes (--json lists them)")
+    if c["push"] == "report" and planned:
+        lines.append('cwms: push = "report": nothing was written to CWMS')
+    lines += [o["sentence"] for o in outcomes[:APPLY_SHOWN]]
+    if outcomes or c["pending"]:
+        lines.append(f"cwms: {c['pushed']} written, {c['push_failed']} failed, {c['pending']} pending"
+                     + (f": {c['error']}" if c["complete"] is not False and c["error"] else ""))
     return lines
 
 
@@ -138,6 +164,9 @@ def status_text(s: dict[str, Any]) -> list[str]:
     holder = f" by {leader['holder']}" if leader["holder"] else ""
     lines.append(f"daemon: a daemon holds the leader lock{holder} and runs the schedule" if leader["held"]
                  else "daemon: no daemon holds the leader lock; nothing runs the schedule")
+    c = s["cwms"]
+    if any(c.values()):
+        lines.append(f"cwms outbox: {c['pending']} pending, {c['failed']} failed, {c['done']} done")
     return lines + [f"warning: {w}" for w in s["warnings"]]
 
 

@@ -1,8 +1,10 @@
 """The daemon's HTTP API (DESIGN.md section 9): a Starlette app that uvicorn serves.
 
-Read endpoints are open (the API binds to 127.0.0.1 by default); mutating ones need ``Authorization: Bearer
-TOKEN`` with the token from the configuration. A token in the query string is refused (query strings end up
-in logs and proxies); no request line or header is logged by this app, and uvicorn's access log is off.
+Read endpoints are open (the API binds to 127.0.0.1 by default) unless ``[api] read_token_*`` is set (then every
+GET needs that token, or the dashboard's session cookie: ``syncd.daemon.dashboard.auth``); mutating ones need
+``Authorization: Bearer TOKEN`` with the token from the configuration. A token in the query string is refused
+(query strings end up in logs and proxies); no request line or header is logged by this app, and uvicorn's
+access log is off.
 A request whose ``Host:`` is not the listen address, a loopback name or one of ``[api] allowed_hosts`` is refused
 (400), so a web page cannot read the API through a DNS-rebinding name; a request body must be
 ``application/json`` (415), which a cross-site form cannot send. Slow clients: server.py.
@@ -32,6 +34,8 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from syncd import errors
+from syncd.daemon.dashboard import auth as dashboard_auth
+from syncd.daemon.dashboard.routes import routes as dashboard_routes
 from syncd.daemon.health import health
 from syncd.daemon.metrics import Metrics
 from syncd.daemon.server import quiet_accept_errors, uvicorn_config
@@ -41,7 +45,7 @@ from syncd.runtime import Runtime
 from syncd.settings.schema import ApiConfig
 from syncd.store.db import DatabaseUnavailable, DiskFull
 from syncd.store.locks import LockHeld
-from syncd.views import explain, licenses, meetings, people, runs
+from syncd.views import conflicts, explain, licenses, meetings, outbox, pages, people, pool, runs
 
 log = get_logger("syncd.api")
 
@@ -59,6 +63,11 @@ class Service(Protocol):
 
     @property
     def api_token(self) -> str | None: ...
+
+    @property
+    def api_read_token(self) -> str | None:
+        """``[api] read_token_*``: when set, every GET needs it (bearer or the dashboard's cookie)."""
+        ...
 
     @property
     def metrics(self) -> Metrics: ...
@@ -182,6 +191,17 @@ def _required_text(body: dict[str, Any], key: str, check: Check) -> str:
     return value
 
 
+def _read_authorized(request: Request, service: Service) -> JSONResponse | None:
+    """None when a read may go ahead (no read token set, or the request holds it: bearer or the dashboard's
+    session cookie), else the 401 answer."""
+    if dashboard_auth.may_read(request, service.api_read_token, service.api_token):
+        return None
+    resp = _error(401, "unauthorized", "this API's reads need the read token ([api] read_token_*) as a bearer "
+                                       "token")
+    resp.headers["WWW-Authenticate"] = 'Bearer realm="syncd"'
+    return resp
+
+
 Handler = Callable[[Request], Awaitable[Response]]
 
 
@@ -197,6 +217,10 @@ def _guarded(fn: Handler, mutating: bool = False) -> Handler:
             denied = _authorized(request, _service(request).api_token)
             if denied is not None:
                 log.warning("api request refused: not authorized", method=request.method, path=request.url.path)
+                return denied
+        else:
+            denied = _read_authorized(request, _service(request))
+            if denied is not None:
                 return denied
         try:
             return await fn(request)
@@ -264,6 +288,63 @@ async def _open_meetings(request: Request) -> Response:
     return JSONResponse(await run_in_threadpool(meetings.open_meetings, rt, datetime.now(UTC), host))
 
 
+async def _cwms_outbox(request: Request) -> Response:
+    """``?state=pending|failed|done`` and ``?limit=N`` (default 100): the outbox's counts and newest rows."""
+    state = request.query_params.get("state")
+    if state is not None and state not in outbox.STATES:
+        raise BadRequest(f"'state' must be one of {', '.join(outbox.STATES)}")
+    raw = request.query_params.get("limit", "100")
+    try:
+        limit = inputs.row_limit(int(raw))
+    except ValueError:
+        raise BadRequest(f"'limit' must be a whole number, not {raw!r}") from None
+    rt = _service(request).api_runtime
+    return JSONResponse(await run_in_threadpool(lambda: outbox.outbox(rt, state=state, limit=limit)))
+
+
+def _limit(request: Request) -> int:
+    raw = request.query_params.get("limit", str(pages.PAGE))
+    if not raw.isdigit() or not 1 <= int(raw) <= pages.MAX_PAGE:
+        raise BadRequest(f"'limit' must be a whole number from 1 to {pages.MAX_PAGE}")
+    return int(raw)
+
+
+def _choice(request: Request, name: str, choices: tuple[str, ...]) -> str | None:
+    value = request.query_params.get(name) or None
+    if value is not None and value not in choices:
+        raise BadRequest(f"{name!r} must be one of {', '.join(choices)}")
+    return value
+
+
+async def _people_page(request: Request) -> Response:
+    """``?q=&state=&license=&after=&limit=``: one keyset page of people (syncd.views.pages)."""
+    qp = request.query_params
+    state, kind = _choice(request, "state", pages.STATES), _choice(request, "license", pages.LICENSES)
+    rt = _service(request).api_runtime
+    return JSONResponse(await run_in_threadpool(pages.people_page, rt, qp.get("q"), state, kind, qp.get("after"),
+                                                _limit(request)))
+
+
+async def _journal_page(request: Request) -> Response:
+    """``?person=&event=&before=&limit=``: one keyset page of the journal, newest first (syncd.views.pages)."""
+    qp = request.query_params
+    before = qp.get("before")
+    if before is not None and not before.isdigit():
+        raise BadRequest("'before' must be a journal row id")
+    rt = _service(request).api_runtime
+    return JSONResponse(await run_in_threadpool(
+        lambda: pages.journal_page(rt, person=qp.get("person"), event=qp.get("event"),
+                                   before=int(before) if before else None, limit=_limit(request))))
+
+
+async def _license_pool(request: Request) -> Response:
+    return JSONResponse(await run_in_threadpool(pool.pool, _service(request).api_runtime))
+
+
+async def _conflicts(request: Request) -> Response:
+    return JSONResponse(await run_in_threadpool(conflicts.conflicts, _service(request).api_runtime))
+
+
 async def _meeting_start(request: Request) -> Response:
     body = await _json_body(request, {"host", "meeting_id"})
     host = _required_text(body, "host", inputs.email)
@@ -314,14 +395,20 @@ def create_app(service: Service) -> Starlette:
         Route("/healthz", _guarded(_healthz), methods=["GET"]),
         Route("/metrics", _guarded(_metrics), methods=["GET"]),
         Route("/api/v1/licenses", _guarded(_license_report), methods=["GET"]),
+        Route("/api/v1/licenses/pool", _guarded(_license_pool), methods=["GET"]),
+        Route("/api/v1/people", _guarded(_people_page), methods=["GET"]),
+        Route("/api/v1/journal", _guarded(_journal_page), methods=["GET"]),
+        Route("/api/v1/conflicts", _guarded(_conflicts), methods=["GET"]),
         Route("/api/v1/people/{email}", _guarded(_person), methods=["GET"]),
         Route("/api/v1/explain/{email}", _guarded(_explain), methods=["GET"]),
         Route("/api/v1/runs", _guarded(_last_runs), methods=["GET"]),
         Route("/api/v1/runs/{run_id}", _guarded(_run_report), methods=["GET"]),
         Route("/api/v1/meetings", _guarded(_open_meetings), methods=["GET"]),
+        Route("/api/v1/cwms/outbox", _guarded(_cwms_outbox), methods=["GET"]),
         Route("/api/v1/meetings", _guarded(_meeting_start, mutating=True), methods=["POST"]),
         Route("/api/v1/meetings/{meeting_id}", _guarded(_meeting_end, mutating=True), methods=["DELETE"]),
         Route("/api/v1/sync", _guarded(_sync, mutating=True), methods=["POST"]),
+        *dashboard_routes(service),
     ]
     app = Starlette(routes=routes, middleware=[Middleware(HostCheck, service=service)])
     app.state.service = service

@@ -18,6 +18,7 @@ from prometheus_client.registry import Collector
 
 from syncd.views.health import source_reads
 from syncd.views.licenses import license_summary
+from syncd.views.outbox import outbox_counts
 from syncd.views.people import person_counts
 
 if TYPE_CHECKING:
@@ -38,10 +39,15 @@ class _StateCollector(Collector):
         now = datetime.now(UTC)
         with rt.engine.connect() as conn:
             counts = person_counts(conn)
+            pushes = outbox_counts(conn)
         people = GaugeMetricFamily("syncd_people", "People by state", labels=["state"])
         for state in ("active", "inactive"):
             people.add_metric([state], counts[state])
         yield people
+        outbox = GaugeMetricFamily("syncd_cwms_outbox", "CWMS outbox rows by state", labels=["state"])
+        for state, n in pushes.items():
+            outbox.add_metric([state], n)
+        yield outbox
 
         sm = license_summary(rt, now)
         licenses = GaugeMetricFamily("syncd_licenses", "Active licenses by kind and management",

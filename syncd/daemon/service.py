@@ -28,6 +28,7 @@ import uvicorn
 
 from syncd import errors
 from syncd.daemon import schedule
+from syncd.daemon.alerts.evaluate import after_run
 from syncd.daemon.api import create_app, start_server
 from syncd.daemon.leader import Leadership
 from syncd.daemon.metrics import Metrics
@@ -113,6 +114,7 @@ class Daemon:
         self.rt = rt.for_actor(SCHEDULER_ACTOR)
         self._api_rt = self.rt.for_actor(API_ACTOR)
         self._token = config.api_token()
+        self._read_token = config.api_read_token()
         self.metrics = Metrics(lambda: self._api_rt)
         self.leader = Leadership(self.rt.engine, on_taken=lambda: self.notifier.status(self._status()))
         self._stop = threading.Event()
@@ -136,6 +138,10 @@ class Daemon:
     @property
     def api_token(self) -> str | None:
         return self._token
+
+    @property
+    def api_read_token(self) -> str | None:
+        return self._read_token
 
     def sync_now(self, full: bool, sources: list[str] | None) -> dict[str, Any]:
         """Run one sync as the API's actor and wait for it (``{"wait": true}``): the report's ``to_dict()``."""
@@ -248,6 +254,7 @@ class Daemon:
             log.warning("scheduled job skipped: leader lock check failed", job=kind, error=str(e))
             return
         self._enter()
+        run_id = None
         try:
             if kind == "sweep":
                 outcome = admin.sweep(self.rt)
@@ -257,6 +264,7 @@ class Daemon:
             from syncd.sync.pipeline import run_sync
 
             report = run_sync(self.rt, mode="apply", full=kind == "full")
+            run_id = report.run_id
             self.metrics.observe_run(report)
             self._note_run(report.result, kind, SCHEDULER_ACTOR)
         except LockHeld as e:
@@ -270,6 +278,7 @@ class Daemon:
                 self.metrics.observe_failure([s.name for s in self.rt.config.sources.all()])
                 self._note_run("failed", kind, SCHEDULER_ACTOR)
         finally:
+            after_run(self.rt, run_id)      # logs its own problems: the job's outcome stands
             self._leave()
             unbind_run()
 
@@ -292,6 +301,7 @@ class Daemon:
             config = load_config(self.config.path)
             config.check_secrets()
             token = config.api_token()
+            read_token = config.api_read_token()
         except ConfigError as e:
             log.error("configuration reload failed; keeping the running configuration", error=str(e))
             self.notifier.ready(self._status())
@@ -306,6 +316,7 @@ class Daemon:
         self.rt = self.rt.reconfigured(config)
         self._api_rt = self.rt.for_actor(API_ACTOR)
         self._token = token
+        self._read_token = read_token
         self.config = config
         self.schedule_jobs(config, first=False)
         log.info("configuration reloaded", path=config.path, next_runs=schedule.next_runs(self.scheduler))

@@ -7,14 +7,16 @@ reads them all (``syncd config check``), :meth:`Config.resolved` reads one when 
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import Field, PrivateAttr
 
-from connectors.options import SecretOptions, Section, SourceOptions
+from connectors.cwms.options import CwmsOptions
+from connectors.options import PasswordOptions, SecretOptions, Section, SourceOptions
 from syncd.settings import secrets
 from syncd.settings.keys import ConfigError
 from syncd.settings.schema import (
+    AlertsConfig,
     ApiConfig,
     DatabaseConfig,
     LicensesConfig,
@@ -26,6 +28,9 @@ from syncd.settings.schema import (
 from syncd.settings.secrets import SecretUnavailable
 from syncd.settings.sources import SourcesConfig
 
+if TYPE_CHECKING:
+    from syncd.settings.alert_urls import AlertUrl
+
 
 class Config(Section):
     database: DatabaseConfig = Field(default_factory=DatabaseConfig)
@@ -36,6 +41,9 @@ class Config(Section):
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
     api: ApiConfig = Field(default_factory=ApiConfig)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig)
+    cwms: CwmsOptions | None = None
+    """The CWMS site (DESIGN.md 12); None: syncd neither reads nor writes CWMS."""
 
     _path: str | None = PrivateAttr(default=None)
 
@@ -62,11 +70,45 @@ class Config(Section):
         """``source`` as its connector takes it: with its password read (a source without one as it is)."""
         return source.with_password(self.secret_for(source)) if isinstance(source, SecretOptions) else source
 
+    @property
+    def max_pushes(self) -> int:
+        """The safety gate's limit on CWMS writes in one run: ``[cwms] max_pushes``, else ``max_deactivations``."""
+        cwms = self.cwms
+        if cwms is not None and cwms.max_pushes is not None:
+            return cwms.max_pushes
+        return self.safety.max_deactivations
+
+    def cwms_resolved(self) -> CwmsOptions:
+        """``[cwms]`` with its password read; KeyError when the section is absent."""
+        if self.cwms is None:
+            raise KeyError("cwms")
+        return self.cwms.with_password(resolve_secret(self.cwms, "cwms", self.path))
+
+    def password_tables(self) -> list[tuple[str, PasswordOptions]]:
+        """Every table with a password, with its key path: the sources that have one, then ``[cwms]``."""
+        out: list[tuple[str, PasswordOptions]] = [(s.key_path, s) for s in self.sources.all()
+                                                  if isinstance(s, SecretOptions)]
+        return out + ([("cwms", self.cwms)] if self.cwms is not None else [])
+
     def api_token(self) -> str | None:
         """The API bearer token, read now, or None when no token_* key is set."""
         if not self.api.has_token:
             return None
         return resolve_secret(self.api, "api", self.path, field="token")
+
+    def api_read_token(self) -> str | None:
+        """The token the dashboard and the API's GETs need (DESIGN.md 13), read now; None when unset (open)."""
+        if not self.api.has_read_token:
+            return None
+        return resolve_secret(self.api, "api", self.path, field="read_token")
+
+    def alert_urls(self) -> list[AlertUrl]:
+        """The alert receivers (``[alerts] urls``, then ``urls_file``), read now and registered for log
+        redaction; a ConfigError naming each URL apprise does not understand or that holds a secret where it
+        may not (syncd/settings/alert_urls.py)."""
+        from syncd.settings.alert_urls import read_urls
+
+        return read_urls(self.alerts, self.path) if self.alerts.urls or self.alerts.urls_file else []
 
     def check_secrets(self) -> None:
         """Read every secret and check every file the sources need, reporting all problems in one ConfigError.
@@ -75,20 +117,22 @@ class Config(Section):
         first run.
         """
         errors: list[tuple[str, str]] = []
-        for src in self.sources.all():
-            if isinstance(src, SecretOptions):
-                try:
-                    self.secret_for(src)
-                except ConfigError as e:
-                    errors.extend(e.errors)
-            for key in src.checked_files:
-                problem = _unreadable(getattr(src, key))
+        for path, table in self.password_tables():
+            try:
+                resolve_secret(table, path, self.path)
+            except ConfigError as e:
+                errors.extend(e.errors)
+        tables: list[tuple[str, Section]] = [(s.key_path, s) for s in self.sources.all()]
+        for path, section in tables + ([("cwms", self.cwms)] if self.cwms is not None else []):
+            for key in section.checked_files:
+                problem = _unreadable(getattr(section, key))
                 if problem:
-                    errors.append((f"{src.key_path}.{key}", problem))
-        try:
-            self.api_token()
-        except ConfigError as e:
-            errors.extend(e.errors)
+                    errors.append((f"{path}.{key}", problem))
+        for read in (self.api_token, self.api_read_token, self.alert_urls):
+            try:
+                read()
+            except ConfigError as e:
+                errors.extend(e.errors)
         if errors:
             raise ConfigError(errors, self.path)
 

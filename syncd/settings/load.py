@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import ValidationError
 
-from connectors.options import SecretOptions
 from syncd.settings import secrets, urls
 from syncd.settings.config import Config
 from syncd.settings.keys import ConfigError, pydantic_errors
@@ -81,24 +80,20 @@ def parse_config(data: Mapping[str, Any], path: str | None = None) -> Config:
     except ValidationError as e:
         raise ConfigError(errors + pydantic_errors(e), path) from None
     config._path = path
-    for src in _inline_secret_sources(config):
+    for key_path, table in config.password_tables():
+        if table.password is None:
+            continue
         refusal = secrets.inline_refusal(path)
         if refusal:
-            errors.append((f"{src.key_path}.password", f"{refusal}; use password_file, password_env or "
-                                                       "password_credential, or chmod 600"))
-        elif src.password is not None:
+            errors.append((f"{key_path}.password", f"{refusal}; use password_file, password_env or "
+                                                   "password_credential, or chmod 600"))
+        else:
             from syncd.logging import register_secret
 
-            register_secret(src.password.get_secret_value())
+            register_secret(table.password.get_secret_value())
     if errors:
         raise ConfigError(errors, path)
     return config
-
-
-def _inline_secret_sources(config: Config) -> Iterator[SecretOptions]:
-    for src in config.sources.all():
-        if isinstance(src, SecretOptions) and src.password is not None:
-            yield src
 
 
 def example_text() -> str:

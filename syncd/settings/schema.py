@@ -1,5 +1,5 @@
 """The configuration's sections other than ``[sources]`` (DESIGN.md 9a): database, reconcile, licenses, safety,
-schedule, api, logging. Key names are a contract with users: add keys, rename none."""
+schedule, api, logging, alerts. Key names are a contract with users: add keys, rename none."""
 
 from __future__ import annotations
 
@@ -129,6 +129,9 @@ class ApiConfig(Section):
     token_file: OptPath = None
     token_env: EnvName = None
     token_credential: CredentialName = None
+    read_token_file: OptPath = None          # with one of these, the dashboard and every GET need this token
+    read_token_env: EnvName = None
+    read_token_credential: CredentialName = None
     allowed_hosts: list[str] = Field(default_factory=list)
 
     @field_validator("listen")
@@ -151,6 +154,10 @@ class ApiConfig(Section):
         if len(present) > 1:
             raise field_issue("token_file", f"set at most one of token_file, token_env, token_credential "
                                        f"(found {', '.join(present)})")
+        present = configured_secrets(self, "read_token")
+        if len(present) > 1:
+            raise field_issue("read_token_file", f"set at most one of read_token_file, read_token_env, "
+                                            f"read_token_credential (found {', '.join(present)})")
         return self
 
     @property
@@ -164,6 +171,10 @@ class ApiConfig(Section):
     @property
     def has_token(self) -> bool:
         return bool(configured_secrets(self, "token"))
+
+    @property
+    def has_read_token(self) -> bool:
+        return bool(configured_secrets(self, "read_token"))
 
 
 def split_listen(value: str) -> tuple[str, int]:
@@ -188,3 +199,23 @@ class LoggingConfig(Section):
         return value.upper() if isinstance(value, str) else value
 
 
+
+
+class AlertsConfig(Section):
+    """``[alerts]`` (DESIGN.md 13): where alerts go and when. The URLs are read, checked and registered with the
+    log redactor by :mod:`syncd.settings.alert_urls`, when an alert is sent or `config check` runs."""
+
+    urls: list[str] = Field(default_factory=list)
+    urls_file: OptPath = None
+    after_failures: Int = Field(default=3, ge=1, le=1000)
+    grace_warning_days: Int = Field(default=14, ge=1, le=MAX_DAYS)
+
+    @field_validator("urls")
+    @classmethod
+    def _urls(cls, value: list[str]) -> list[str]:
+        bad = [str(i) for i, url in enumerate(value) if not re.match(r"[A-Za-z][A-Za-z0-9+.-]*://\S", url)]
+        if bad:     # the values are not shown: an alert URL may hold a password or token
+            raise ValueError(f"entries {', '.join(bad)} are not apprise URLs (SCHEME://...; the values are not "
+                             "shown)" if len(bad) > 1 else
+                             f"entry {bad[0]} is not an apprise URL (SCHEME://...; the value is not shown)")
+        return value

@@ -10,6 +10,9 @@ from pydantic import Field, create_model, model_validator
 from connectors.options import FieldIssues, Issue, Section, SourceOptions
 from connectors.registry import SOURCE_TYPES
 
+RESERVED = "cwms"
+"""The source name of the CWMS accounts (``syncd cwms import``, the runs' CWMS read)."""
+
 
 class Sources(Section):
     """What every ``[sources]`` table offers; :data:`SourcesConfig` adds one list field per source type."""
@@ -21,7 +24,10 @@ class Sources(Section):
         for kind in SOURCE_TYPES:
             for i, src in enumerate(getattr(self, kind)):
                 src._key_path = f"sources.{kind}[{i}]"
-                if src.name in seen:
+                if src.name == RESERVED:
+                    issues.append(((kind, i, "name"), f"{RESERVED!r} names the CWMS site's accounts; give this "
+                                                      "source another name"))
+                elif src.name in seen:
                     issues.append(((kind, i, "name"), f"duplicate source name {src.name!r} (also "
                                                       f"{seen[src.name]}); give each source its own name"))
                 else:

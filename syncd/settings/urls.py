@@ -8,6 +8,9 @@ name too. A source names its user and password in keys of their own (``username`
 The check runs on the parsed TOML before the models validate it, and hands them the URL without its user
 information, so that no validator can quote the password in a message of its own; the refusal names the key,
 never the value. It goes by key name rather than by model so that a URL key added later is covered too.
+
+``alerts.urls`` is the exception: apprise URLs carry their credentials by design (``mailto://user:pass@host``,
+``?to=admin@example.com``), so they are secrets themselves, checked by alert_urls.py.
 """
 
 from __future__ import annotations
@@ -64,7 +67,7 @@ def without_credentials(data: Mapping[str, Any]) -> tuple[Mapping[str, Any], lis
     def walk(node: Any, loc: Loc) -> None:
         if isinstance(node, Mapping):
             for key, value in node.items():
-                if isinstance(key, str) and _is_url_key(key):
+                if isinstance(key, str) and _is_url_key(key) and (*loc, key) != ("alerts", "urls"):
                     found.extend((at, *problem) for at, url in _strings((*loc, key), value)
                                  if (problem := _problem(at, url)))
                 else:

@@ -19,6 +19,8 @@ RUN_ID = 32  # uuid4 hex
 ACTOR = 128  # cli:$USER | api | scheduler
 GRANT_ID = 64  # a Demonstration grant's id
 MEETING_ID = KEY
+CONDITION = 96  # an alert condition's key: a name, or source_failing:SOURCE
+RECEIVER = 16  # an alert receiver: the first hex digits of its URL's SHA-256 (never the URL: it may hold a secret)
 
 # CWMS's own maximum of accounts: no site can use more licenses than it has accounts, so no count of licenses
 # (one purchase, one grant, the installed total) or of simulated users can usefully exceed it.

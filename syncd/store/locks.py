@@ -26,6 +26,7 @@ from syncd.store.db import StoreError, make_engine
 
 RUN = "run"
 LEADER = "leader"
+ALERTS = "alerts"
 
 
 class LockHeld(Exception):
@@ -208,6 +209,12 @@ def _lock(engine: Engine, name: str) -> Lock:
 def run_lock(engine: Engine) -> Lock:
     """The lock a sync holds while it runs: ``with run_lock(engine): ...`` raises :class:`LockHeld` if taken."""
     return _lock(engine, RUN)
+
+
+def alerts_lock(engine: Engine) -> Lock:
+    """The lock one evaluation of the alerts holds (syncd/daemon/alerts): two processes ending runs at the same
+    moment must not both send one alert. ``try_acquire()``; one that finds it held leaves the alerts to the other."""
+    return _lock(engine, ALERTS)
 
 
 def leader_lock(engine: Engine) -> Lock:

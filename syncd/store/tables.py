@@ -23,7 +23,7 @@ from sqlalchemy import (
     Text,
 )
 
-from syncd.store.limits import ACTOR, EMAIL, GRANT_ID, KEY, MEETING_ID, NAME, RUN_ID, SOURCE
+from syncd.store.limits import ACTOR, CONDITION, EMAIL, GRANT_ID, KEY, MEETING_ID, NAME, RECEIVER, RUN_ID, SOURCE
 from syncd.store.types import BigIntKey, NullableJSON, UTCDateTime
 
 NAMING_CONVENTION = {
@@ -216,6 +216,19 @@ outbox = Table(
     CheckConstraint("state IN ('pending', 'done', 'failed')", name="state"),
     Index("ix_outbox_state_id", "state", "id"),
     Index("ix_outbox_webex_id", "webex_id"),
+)
+
+
+# What each alert receiver was last told of each alert condition (syncd/daemon/alerts): a row while the receiver
+# knows the condition as standing, from the delivered "started" alert to the delivered "cleared" one. A send that
+# failed changes nothing here, so the alert is sent again after the next run.
+alert_state = Table(
+    "alert_state",
+    metadata,
+    Column("condition", String(CONDITION), primary_key=True),
+    Column("receiver", String(RECEIVER), primary_key=True),
+    Column("since", UTCDateTime, nullable=False),
+    Column("told_at", UTCDateTime, nullable=False),
 )
 
 

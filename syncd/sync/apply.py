@@ -97,10 +97,23 @@ def record_run(conn: Connection, run_id: str, actor: str, started: datetime, fin
     conn.execute(tables.runs.insert().values(
         run_id=run_id, started_at=started, finished_at=finished, actor=actor, mode=mode, result=result,
         exit_code=exit_code, summary=summary))
+    _record_sources(conn, run_id, sources)
+
+
+def _record_sources(conn: Connection, run_id: str, sources: Sequence[SourceOutcome]) -> None:
     if sources:
         conn.execute(tables.run_sources.insert(), [
             {"run_id": run_id, "source": s.name, "complete": s.complete, "full": s.full, "records": s.records,
              "error": s.error, "seconds": s.seconds} for s in sources])
+
+
+def rerecord_run(conn: Connection, run_id: str, result: str, exit_code: int, summary: dict[str, Any],
+                 sources: Sequence[SourceOutcome]) -> None:
+    """A recorded run's outcome once its CWMS pushes were sent after commit: its report and its sources again."""
+    conn.execute(tables.runs.update().where(tables.runs.c.run_id == run_id).values(
+        result=result, exit_code=exit_code, summary=summary))
+    conn.execute(tables.run_sources.delete().where(tables.run_sources.c.run_id == run_id))
+    _record_sources(conn, run_id, sources)
 
 
 def _events_for(c: Change) -> list[Event]:

@@ -22,12 +22,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from connectors.registry import SOURCE_TYPES
 from syncd import errors, journal
 from syncd.logging import bind_run, get_logger
+from syncd.push import outbox
 from syncd.runtime import Runtime
 from syncd.store import bulk
 from syncd.store.db import DatabaseUnavailable, DiskFull, StoreError, begin_write, refresh_statistics
 from syncd.store.locks import run_lock
-from syncd.sync import apply, safety, state
-from syncd.sync.plan import Plan, SourceSpec
+from syncd.sync import apply, cwms, safety, state
+from syncd.sync.plan import Plan, SourceOutcome, SourceSpec
 from syncd.sync.progress import Progress
 from syncd.sync.read import read_all
 from syncd.sync.reconcile import plan, source_specs
@@ -45,15 +46,24 @@ class SyncReport:
     licenses: dict[str, int] = field(default_factory=lambda: {"released": 0, "remarked": 0, "promoted": 0})
     notices: list[str] = field(default_factory=list)
     operations: list[apply.Operation] = field(default_factory=list)     # the license effects, in plan order
+    cwms: cwms.CwmsOutcome | None = None     # None: no [cwms] configured
     seconds: float = 0.0
 
     @property
     def failed_sources(self) -> list[str]:
-        return [s.name for s in (self.plan.sources if self.plan else []) if not s.complete]
+        failed = [s.name for s in (self.plan.sources if self.plan else []) if not s.complete]
+        return failed + ([cwms.SOURCE] if self.cwms is not None and self.cwms.failed else [])
+
+    @property
+    def recorded_sources(self) -> list[SourceOutcome]:
+        """The sources of the run's ``run_sources`` rows: the plan's, and CWMS's read when there was one."""
+        row = self.cwms.source_outcome() if self.cwms is not None else None
+        return (self.plan.sources if self.plan else []) + ([row] if row is not None else [])
 
     @property
     def exit_code(self) -> int:
-        pending = self.mode == "check" and self.plan is not None and self.plan.pending
+        pending = self.mode == "check" and self.plan is not None and (
+            self.plan.pending or bool(self.cwms is not None and self.cwms.pushes))
         return errors.sync_exit_code(self.result, self.refusal is not None, bool(self.failed_sources), pending)
 
     @property
@@ -92,6 +102,8 @@ class SyncReport:
                      for c in p.changes] if p and self.mode != "apply" else [],
             "license_plan": [{"change": o.change, "person": o.person, "effect": o.effect, "rule": o.rule,
                               "sentence": o.sentence} for o in self.operations] if self.mode != "apply" else [],
+            **({"cwms": self.cwms.to_dict(planned=self.mode != "apply" or self.cwms.push == "report")}
+               if self.cwms is not None else {}),
             "seconds": round(self.seconds, 3),
         }
 
@@ -99,7 +111,7 @@ class SyncReport:
 def _record(conn: Any, rt: Runtime, report: SyncReport, now: datetime, exit_code: int | None = None) -> None:
     apply.record_run(conn, report.run_id, rt.actor, now, datetime.now(UTC), report.mode, report.result,
                      report.exit_code if exit_code is None else exit_code, report.to_dict(),
-                     report.plan.sources if report.plan else [])
+                     report.recorded_sources)
 
 
 def _record_failure(rt: Runtime, report: SyncReport, now: datetime, error: Exception) -> None:
@@ -196,6 +208,10 @@ def _run(rt: Runtime, report: SyncReport, specs: list[SourceSpec], mode: str, fu
     phase = progress.phase if progress is not None else _unwatched
     with rt.engine.connect() as conn:
         cursors = bulk.load_cursors(conn)
+    cfg = rt.config.cwms
+    report.cwms = cwms.CwmsOutcome(cfg.push) if cfg is not None else None
+    # CWMS has no change feed: it is read whole, on the runs that read the sources whole.
+    reader = cwms.Reader(rt) if cfg is not None and (full or not cursors) else None
     phase("read")
     reads = read_all(rt, specs, sources, full, cursors, now, progress)
     phase("plan")
@@ -205,8 +221,17 @@ def _run(rt: Runtime, report: SyncReport, specs: list[SourceSpec], mode: str, fu
                            cursors, stored.scope)
     if stored.scope is not None:
         p.ad_only = stored.ad_only
+    if reader is not None and report.cwms is not None and cfg is not None:
+        report.cwms.read = reader.join()
+        people = stored.people
+        if stored.scope is not None and report.cwms.read.complete:    # drift is judged on everyone
+            with rt.engine.connect() as conn:
+                people = state.load_people(conn)
+        cwms.plan_pushes(report.cwms, people, p, cfg.push_activations)
+    writes = len(report.cwms.pushes) if report.cwms is not None and report.cwms.push == "on" else 0
     refusal = None if allow_mass_deactivation else safety.check(
-        p, stored.active_count, rt.config.safety.max_deactivations, rt.config.safety.max_deactivation_ratio)
+        p, stored.active_count, rt.config.safety.max_deactivations, rt.config.safety.max_deactivation_ratio,
+        writes, rt.config.max_pushes)
     if refusal is not None:
         report.refusal, report.result = refusal, "refused"
         log.warning("plan refused", reasons=list(refusal.reasons), deactivations=len(p.deactivations))
@@ -224,22 +249,46 @@ def _run(rt: Runtime, report: SyncReport, specs: list[SourceSpec], mode: str, fu
             with rt.engine.connect() as conn:
                 _report_effects(report, apply.preview_plan(conn, rt, p, now))
         return report
-    if all_failed or not (p.pending or p.cursors_moved):
+    if all_failed or not (p.pending or p.cursors_moved or writes):
         report.result = "failed" if all_failed else "partial" if report.failed_sources else "no_changes"
         with begin_write(rt.engine) as conn:
             _record(conn, rt, report, now)
+        _push(rt, report, now, phase)
         return report
     log.info("applying plan", **p.changes_summary())
     phase("apply")
     with begin_write(rt.engine) as conn:
         _report_effects(report, apply.apply_plan(conn, rt, p, report.run_id, now))
+        if writes and report.cwms is not None:
+            outbox.enqueue(conn, report.run_id, now, report.cwms.pushes)
         report.result = "partial" if report.failed_sources else "applied" if p.pending else "no_changes"
         _record(conn, rt, report, now)
     log.info("sync applied", **p.changes_summary(), **report.licenses)
+    _push(rt, report, now, phase)
     if _rows_written(p) >= ANALYZE_AFTER:
         phase("statistics")
         _refresh_statistics(rt)
     return report
+
+
+def _push(rt: Runtime, report: SyncReport, now: datetime, phase: Any) -> None:
+    """After commit: with ``push = "on"``, send the outbox's pending rows (this run's and any a crash left), unless a
+    source failed this run; then count what is still pending. A stop by the site fails the run (exit 69)."""
+    out = report.cwms
+    if out is None:
+        return
+    with rt.engine.connect() as conn:
+        out.pending = outbox.counts(conn)["pending"]
+    if out.push != "on" or not out.pending or report.failed_sources:
+        return
+    phase("push")
+    out.sent = cwms.send(rt, report.run_id, now)
+    out.pending = out.sent.pending
+    if out.failed and report.result not in ("failed", "partial"):
+        report.result = "partial"
+    with begin_write(rt.engine) as conn:
+        apply.rerecord_run(conn, report.run_id, report.result, report.exit_code, report.to_dict(),
+                           report.recorded_sources)
 
 
 def _unwatched(phase: str) -> None:

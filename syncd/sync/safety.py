@@ -20,9 +20,13 @@ class Refusal:
             " (rerun with --allow-mass-deactivation to apply it once)"
 
 
-def check(plan: Plan, active_people: int, max_deactivations: int, max_ratio: float) -> Refusal | None:
-    """Return a refusal when the plan deactivates too many people or a full read returned no users."""
+def check(plan: Plan, active_people: int, max_deactivations: int, max_ratio: float, pushes: int = 0,
+          max_pushes: int | None = None) -> Refusal | None:
+    """Return a refusal when the plan deactivates too many people, writes CWMS more than ``max_pushes`` times
+    (``pushes``: the CWMS writes it would send), or a full read returned no users."""
     reasons: list[str] = []
+    if max_pushes is not None and pushes > max_pushes:
+        reasons.append(f"{pushes} CWMS writes exceed cwms.max_pushes = {max_pushes}")
     for s in plan.sources:
         if s.complete and s.full and s.records == 0:
             reasons.append(f"source {s.name} returned 0 users on a full read")

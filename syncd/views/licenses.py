@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from policy import LicenseSummary, summarize
+from policy.notices import WARN_AHEAD
 from syncd.licensing.ledger import load_ledger
 from syncd.licensing.replay import in_past, ledger_as_of
 from syncd.views.common import iso
@@ -14,12 +15,12 @@ if TYPE_CHECKING:
     from syncd.runtime import Runtime
 
 
-def license_summary(rt: Runtime, at: datetime) -> LicenseSummary:
+def license_summary(rt: Runtime, at: datetime, expiring_within: timedelta = WARN_AHEAD) -> LicenseSummary:
     """The stored ledger swept at ``at``, then counted (``policy.summarize``); for a past ``at``, the ledger as the
-    journal says it stood then."""
+    journal says it stood then. ``grace_expiring``: the Grace licenses expiring within ``expiring_within``."""
     with rt.engine.connect() as conn:
         ledger = ledger_as_of(conn, at) if in_past(at, datetime.now(UTC)) else load_ledger(conn)[0]
-    return summarize(ledger, rt.settings, at)
+    return summarize(ledger, rt.settings, at, expiring_within=expiring_within)
 
 
 def license_report(rt: Runtime, at: datetime) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from sqlalchemy import String, func, select, type_coerce
 
 from connectors.emails import email_key
 from syncd import errors
+from syncd.push.adopt import SOURCE as CWMS_FACTS
 from syncd.store import tables
 from syncd.sync.reconcile import source_specs
 
@@ -143,7 +144,8 @@ def _grouped(rows: Sequence[Any]) -> dict[str, Any]:
 
 
 def _source_names(rt: Runtime) -> list[str]:
-    return [s.name for s in source_specs(rt.config)]   # leads both indexes: (source, email_key), (source, source_key)
+    names = [s.name for s in source_specs(rt.config)]   # leads both indexes: (source, email_key), (source, source_key)
+    return names + ([CWMS_FACTS] if rt.config.cwms is not None else [])
 
 
 def sources_of(conn: Any, rt: Runtime, key: str, ad_guid: str | None) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from connectors.base import Role
 from policy import notices
 from syncd.licensing.ledger import load_ledger
+from syncd.push import outbox
 from syncd.store import tables
 from syncd.store.locks import leader_lock
 from syncd.sync.reconcile import source_specs
@@ -46,6 +47,7 @@ def status(rt: Runtime) -> dict[str, Any]:
         conflicts = conflict_count(conn)
         no_email = _records_without_email(conn, [s.name for s in specs if s.role is Role.PEOPLE])
         failed = _last_failed_run(conn)
+        pushes = outbox.counts(conn)
     leader = leader_state(rt)
     warnings = [n.message for n in notices(ledger, rt.settings, now)]
     if conflicts:
@@ -54,6 +56,9 @@ def status(rt: Runtime) -> dict[str, Any]:
     if no_email:
         warnings.append(f"{no_email} source record{'s' if no_email != 1 else ''} without an e-mail address: "
                         "no person is made of them")
+    if pushes["failed"]:
+        warnings.append(f"{pushes['failed']} CWMS write{'s' if pushes['failed'] != 1 else ''} refused by CWMS "
+                        "(GET /api/v1/cwms/outbox?state=failed lists them with CWMS's exceptionID and reason)")
     if failed is not None and failed["latest"]:
         warnings.append(f"the last sync ({failed['started_at']}, by {failed['actor']}) {failed['result']}: "
                         f"{failed['reason']}")
@@ -67,6 +72,7 @@ def status(rt: Runtime) -> dict[str, Any]:
         "skipped_no_email": no_email,
         "last_failed_run": failed,
         "leader": leader,
+        "cwms": pushes,
         "warnings": warnings,
     }
 

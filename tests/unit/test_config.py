@@ -13,6 +13,7 @@ import pytest
 
 from connectors.ad.options import AdOptions, validate_dn, validate_filter
 from connectors.cucm.options import CucmOptions
+from connectors.cwms.options import CwmsOptions
 from connectors.file.options import FileOptions
 from connectors.options import Secret
 from connectors.registry import SOURCE_TYPES
@@ -701,7 +702,7 @@ def test_every_url_key_is_checked_for_credentials():
     def url_fields(model: type[BaseModel], seen: set[type]) -> list[str]:
         found = []
         for name, field in model.model_fields.items():
-            if "url" in name.lower():
+            if "url" in name.lower() and not name.endswith("_file"):    # alerts.urls_file names a file of URLs
                 found.append(name)
             for arg in [field.annotation, *getattr(field.annotation, "__args__", ())]:
                 if isinstance(arg, type) and issubclass(arg, BaseModel) and arg not in seen:
@@ -769,6 +770,9 @@ def test_example_with_optional_tables_enabled_loads(tmp_path):
     assert c.source_order() == ["cucm", "ad", "hr-export"]
 
 
+TOKEN_ALTERNATIVES = {"token_env", "token_credential", "read_token_env", "read_token_credential"}
+
+
 def test_example_documents_every_key():
     """Every key of the schema appears in the example (with optional tables enabled), and the example sets
     the documented defaults, so a key added to the schema but not to the example fails here."""
@@ -776,15 +780,16 @@ def test_example_documents_every_key():
     models = {"database": schema_module.DatabaseConfig, "reconcile": schema_module.ReconcileConfig,
               "licenses": schema_module.LicensesConfig, "safety": schema_module.SafetyConfig,
               "schedule": schema_module.ScheduleConfig, "api": schema_module.ApiConfig,
-              "logging": schema_module.LoggingConfig}
+              "logging": schema_module.LoggingConfig, "alerts": schema_module.AlertsConfig}
     assert set(doc) == set(Config.model_fields)
     for section, model in models.items():
-        assert set(model.model_fields) <= set(doc[section]) | {"token_env", "token_credential"}, section
+        assert set(model.model_fields) <= set(doc[section]) | TOKEN_ALTERNATIVES, section
     secret_alternatives = {"password_env", "password_credential", "password"}
     for kind, source_type in SOURCE_TYPES.items():
         assert set(source_type.options.model_fields) <= set(doc["sources"][kind][0]) | secret_alternatives, kind
+    assert set(CwmsOptions.model_fields) <= set(doc["cwms"]) | secret_alternatives
     text = EXAMPLE.read_text(encoding="utf-8")
-    for alternative in sorted(secret_alternatives | {"token_env", "token_credential"}):
+    for alternative in sorted(secret_alternatives | TOKEN_ALTERNATIVES):
         assert alternative in text
     defaults = parse_config({})
     example = parse_toml(_uncommented(text))

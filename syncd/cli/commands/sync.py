@@ -11,6 +11,7 @@ from syncd.views.status import status as status_view
 
 
 def sync(inv: Invocation) -> int:
+    from syncd.daemon.alerts.evaluate import after_run
     from syncd.sync.pipeline import run_sync
 
     args = inv.args
@@ -21,14 +22,16 @@ def sync(inv: Invocation) -> int:
     with progress.shown(args) as watching:
         report = run_sync(rt, mode=mode, full=args.full, sources=args.source,
                           allow_mass_deactivation=args.allow_mass_deactivation, progress=watching)
+    if mode == "apply":     # as the daemon does after its runs, so that a site run by a timer gets alerts too
+        after_run(rt, report.run_id)
     idle = report.exit_code == errors.OK and not (report.plan and report.plan.pending)
     if not (idle and args.quiet and not args.json):     # -q: nothing changed, nothing to say
         out(args, report.to_dict(), sync_text(report))
     if report.refusal is not None:
         fail(report.refusal.message)
-    for name in report.failed_sources:
-        src = next(s for s in report.plan.sources if s.name == name)  # type: ignore[union-attr]
-        fail(f"source {name} unavailable: {src.error}")
+    for src in report.recorded_sources:
+        if not src.complete:
+            fail(f"source {src.name} unavailable: {src.error}")
     return report.exit_code
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 from syncd import errors
@@ -57,6 +58,20 @@ def simulate_cucm(inv: Invocation) -> int:
 
     a = inv.args
     return run_cli(a.users, a.port, a.seed, a.tls)
+
+
+def simulate_cwms(inv: Invocation) -> int:
+    """The password is ``$SYNCD_SIM_PASSWORD`` when set (scripts that start the simulator know it), else generated;
+    printed either way. A taken port is the caller's to change: exit 2."""
+    from connectors.cwmssim import Simulator, serve_until_signal
+
+    a = inv.args
+    try:
+        sim = Simulator(a.users, seed=a.seed, tls=a.tls, port=a.port, site_name=a.site_name, username=a.username,
+                        password=os.environ.get("SYNCD_SIM_PASSWORD") or None, host_limit=a.host_limit)
+    except OSError as e:
+        raise errors.UsageError(f"cannot listen on 127.0.0.1:{a.port}: {e.strerror or e}") from None
+    return serve_until_signal(sim, a.seed)
 
 
 def run(inv: Invocation) -> int:

@@ -1,0 +1,119 @@
+"""Benchmark: CWMS in a full sync. N CWMS accounts (the CWMS simulator, pages of 500) read beside N CUCM users (the
+AXL simulator), into SQLite, against the same sync without `[cwms]`; then P pushes worked by `syncd push`.
+
+Run: `.venv/bin/python tests/bench/bench_cwms.py [--users 400000] [--pushes 5000]`. Prints, from one run: the wall
+seconds and peak RSS of the `syncd` process for a first full sync and a no-change full sync, without and with CWMS
+(push = "off"), the ratio of the two, the extra peak MB, the CWMS read's accounts/s, and pushes/s. Not a test:
+nothing here fails on a time. Targets (issue 16): the read adds at most 30 % to a full sync's wall time and at
+most 60 MB to its peak.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from connectors.axlsim import Simulator as AxlSimulator
+from connectors.cwmssim import Simulator as CwmsSimulator
+from tests.e2e.cwmssite import mirror
+
+SYNCD = shutil.which("syncd", path=str(Path(sys.executable).parent)) or "syncd"
+
+
+def run(config: Path, *args: str, ok: tuple[int, ...] = (0, 1)) -> tuple[float, float, dict[str, Any]]:
+    """Wall seconds, peak RSS (MiB) and the `--json` output of one `syncd` command in a fresh child process."""
+    code = ("import json, resource, subprocess, sys, time; t = time.monotonic(); "
+            "r = subprocess.run(sys.argv[1:], capture_output=True, text=True); "
+            "w = time.monotonic() - t; "
+            "rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024; "
+            "print(json.dumps({'wall': w, 'rss': rss, 'out': r.stdout})); "
+            "sys.stderr.write(r.stderr[-2000:]); sys.exit(r.returncode)")
+    proc = subprocess.run([sys.executable, "-c", code, SYNCD, "--config", str(config), "--json", *args],
+                          capture_output=True, text=True, env={**os.environ, "SYNCD_CONFIG": ""})
+    if proc.returncode not in ok:
+        raise SystemExit(f"syncd {' '.join(args)} failed ({proc.returncode}): {proc.stderr}")
+    got = json.loads(proc.stdout)
+    return got["wall"], got["rss"], json.loads(got["out"])
+
+
+def write_config(root: Path, label: str, cucm: AxlSimulator, cwms: CwmsSimulator | None, push: str = "off") -> Path:
+    secret = root / "cucm.secret"
+    secret.write_text(cucm.password)
+    secret.chmod(0o600)
+    text = (f'[database]\nurl = "sqlite:///{root / label}.db"\n\n[[sources.cucm]]\nname = "cucm"\n'
+            f'url = "{cucm.url}"\nusername = "{cucm.username}"\npassword_file = "{secret}"\n'
+            f'ca_file = "{cucm.ca_file}"\npage_size = 5000\n\n[safety]\nmax_deactivations = 1000000\n\n')
+    if cwms is not None:
+        wsecret = root / "cwms.secret"
+        wsecret.write_text(cwms.password)
+        wsecret.chmod(0o600)
+        text += (f'[cwms]\nurl = "{cwms.url}"\nsite_name = "{cwms.site_name}"\nusername = "{cwms.username}"\n'
+                 f'password_file = "{wsecret}"\nca_file = "{cwms.ca_file}"\npage_size = 500\npush = "{push}"\n'
+                 'max_pushes = 1000000\n')
+    config = root / f"{label}.toml"
+    config.write_text(text)
+    config.chmod(0o600)
+    return config
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--users", type=int, default=400_000)
+    ap.add_argument("--pushes", type=int, default=5_000)
+    args = ap.parse_args()
+    root = Path(tempfile.mkdtemp(prefix="bench-cwms-"))
+    started = time.monotonic()
+    with AxlSimulator(args.users, seed=11, tls=True) as cucm, CwmsSimulator(0, tls=True, schema=None) as cwms:
+        ids = mirror(cucm, cwms)
+        print(f"simulators: {args.users} CUCM users, {len(ids)} CWMS accounts ready in "
+              f"{time.monotonic() - started:.1f} s")
+        plain, with_cwms = write_config(root, "plain", cucm, None), write_config(root, "cwms", cucm, cwms)
+        results: dict[str, tuple[float, float]] = {}
+        read_seconds = cucm_seconds = 0.0
+        for name in ("first full", "no-change full"):
+            wall, rss, _ = run(plain, "sync", "--full")
+            results[f"{name}, CUCM only"] = (wall, rss)
+            wall, rss, out = run(with_cwms, "sync", "--full")
+            assert out["cwms"]["complete"] and out["cwms"]["read"] == len(ids), out["cwms"]
+            results[f"{name}, with CWMS"] = (wall, rss)
+            cucm_seconds = next(s["seconds"] for s in out["sources"] if s["name"] == "cucm")
+            read_seconds = out["cwms"]["seconds"]
+        # P leaks: inactive people's accounts turned ACTIVATED; the first send is stopped (wrong state on purpose:
+        # CWMS answers every request with a credentials failure), so `syncd push` then works all P rows.
+        pusher = write_config(root, "cwms", cucm, cwms, push="on")
+        inactive = [u.mailid.casefold() for u in cucm.population
+                    if u.status == 2 and u.mailid and u.mailid.casefold() in ids][: args.pushes]
+        for email in inactive:
+            cwms.set_active(ids[email], "ACTIVATED")
+        cwms.inject_fault("failure", count=1, op="GetUser", exception_id="030002", reason="Incorrect user or password")
+        run(pusher, "sync", "--full", ok=(69,))
+        wall, _, out = run(pusher, "push")
+        pushes = out["pushed"]
+    shutil.rmtree(root, ignore_errors=True)
+
+    print(f"\n{args.users} CUCM users, {len(ids)} CWMS accounts (pages of 500); {os.cpu_count()} CPUs; "
+          f"{time.strftime('%Y-%m-%d')}; SQLite")
+    print(f"{'run':<32} {'seconds':>8} {'peak RSS MiB':>13}")
+    for name, (w, rss) in results.items():
+        print(f"{name:<32} {w:8.2f} {rss:13.0f}")
+    for name in ("first full", "no-change full"):
+        (w0, r0), (w1, r1) = results[f"{name}, CUCM only"], results[f"{name}, with CWMS"]
+        print(f"{name}: with CWMS / without = {w1 / w0:.2f}x wall, +{(r1 - r0) * 1.048576:.0f} MB peak")
+    print(f"CWMS read: {len(ids)} accounts in {read_seconds:.1f} s = {len(ids) / read_seconds:.0f} accounts/s, "
+          f"beside the CUCM read's {cucm_seconds:.1f} s (they overlap)")
+    print(f"pushes: {pushes} in {wall:.1f} s = {pushes / wall:.0f} pushes/s (GetUser + SetUser each, one at a time)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
