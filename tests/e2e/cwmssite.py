@@ -41,8 +41,11 @@ def set_user_requests(cwms: CwmsSimulator) -> int:
         return cwms.ops.count("SetUser")
 
 
+DEFAULT_KEYS = "retries = 1\ntimeout = 5"
+
+
 class CwmsSite(CucmSite):
-    """CUCM plus ``[cwms]`` with ``push`` and the other keys of ``cwms``."""
+    """CUCM plus ``[cwms]`` with ``push`` and ``cwms_keys`` (default: one retry, five-second timeout)."""
 
     def __init__(self, root: Path, db_url: str, cucm: AxlSimulator, cwms: CwmsSimulator, *, push: str = "on",
                  cwms_keys: str = "", password: str | None = None, tail: str = "") -> None:
@@ -51,8 +54,8 @@ class CwmsSite(CucmSite):
         super().__init__(root, db_url, cucm, tail=(
             "[licenses]\ngrace_limit = 2\n\n"
             f'[cwms]\nurl = "{cwms.url}"\nsite_name = "{cwms.site_name}"\nusername = "{cwms.username}"\n'
-            f'password_file = "{secret}"\nca_file = "{cwms.ca_file}"\npush = "{push}"\nretries = 1\n'
-            f"timeout = 5\n{cwms_keys}\n{tail}"))
+            f'password_file = "{secret}"\nca_file = "{cwms.ca_file}"\npush = "{push}"\n'
+            f"{cwms_keys or DEFAULT_KEYS}\n{tail}"))
         self.cwms = cwms
 
     def outbox(self) -> list[dict[str, Any]]:

@@ -112,7 +112,7 @@ def test_a_failed_cwms_read_plans_no_push_and_names_the_site(tmp_path: Path, cuc
 def test_more_pushes_than_max_pushes_are_refused_whole(tmp_path: Path, cucm: AxlSimulator, cwms: CwmsSimulator):
     ids = mirror(cucm, cwms)
     site = CwmsSite(tmp_path, f"sqlite:///{tmp_path / 'syncd.db'}", cucm, cwms, push="on",
-                    cwms_keys="max_pushes = 1")
+                    cwms_keys="max_pushes = 1\nretries = 1")
     site.run("sync")
     inactive = [e for e, p in site.people().items() if not p["active"] and e in ids][:2]
     for e in inactive:
@@ -123,3 +123,47 @@ def test_more_pushes_than_max_pushes_are_refused_whole(tmp_path: Path, cucm: Axl
     assert set_user_requests(cwms) == 0 and site.outbox() == []
     assert site.digest() != digest      # only the refusal's journal row and the run
     assert site.json("sync", "--full", "--allow-mass-deactivation")["cwms"]["pushed"] == 2
+
+
+@pytest.mark.parametrize("kind", ["503", "drop", "html", "dtd", "malformed", "slow"])
+def test_a_cwms_read_fault_plans_no_push_and_loses_nothing(tmp_path: Path, cucm: AxlSimulator, cwms: CwmsSimulator,
+                                                           kind: str):
+    ids = mirror(cucm, cwms)
+    site = CwmsSite(tmp_path, f"sqlite:///{tmp_path / 'syncd.db'}", cucm, cwms, push="on",
+                    cwms_keys="retries = 0\ntimeout = 1")
+    site.run("sync")
+    inactive = next(e for e, p in site.people().items() if not p["active"] and e in ids)
+    cwms.set_active(ids[inactive], "ACTIVATED")
+    user = next(u for u in cucm.population if u.status == 1 and u.mailid and u.mailid.casefold() in ids)
+    cucm.set_status(user.userid, 2)
+    cwms.inject_fault(kind, count=5, op="LstsummaryUser", delay=3)
+    out = site.json("sync", "--full", check=69)
+    assert out["cwms"]["complete"] is False and out["cwms"]["error"].startswith(f"CWMS site {cwms.site_name}")
+    assert out["changes"]["deactivated"] == 1          # the CUCM part of the run still applied
+    assert set_user_requests(cwms) == 0 and site.outbox() == []
+    cwms.clear_faults()
+    assert site.json("sync", "--full")["cwms"]["pushed"] == 2     # the next whole read pushes both leaks
+
+
+def test_activations_only_with_push_activations_and_a_host_limit_refusal_is_reported(
+        tmp_path: Path, cucm: AxlSimulator):
+    with CwmsSimulator(0, tls=True, host_limit=0) as cwms:
+        ids = mirror(cucm, cwms)
+        site = CwmsSite(tmp_path, f"sqlite:///{tmp_path / 'syncd.db'}", cucm, cwms, push="on")
+        site.run("sync")
+        active = next(e for e, p in site.people().items() if p["active"] and e in ids)
+        cwms.set_active(ids[active], "DEACTIVATED")
+        out = site.json("sync", "--full")
+        assert out["cwms"]["blocked"] == 1 and out["cwms"]["pushed"] == 0 and site.outbox() == []
+
+        site.config.write_text(site.config.read_text().replace('push = "on"', 'push = "on"\npush_activations = true'))
+        out = site.json("sync", "--full")
+        c = out["cwms"]
+        assert (c["blocked"], c["pushed"], c["push_failed"], c["pending"]) == (1, 0, 1, 0), c
+        [row] = site.outbox()
+        assert (row["state"], row["action"], row["exception_id"]) == ("failed", "activate", "030048")
+        assert "exceededSiteHostLimit" in row["reason"]
+        assert cwms.written() == []
+        assert site.json("status")["cwms"]["failed"] == 1
+        journal = [j for j in site.json("journal", "--person", active) if j["event"] == "cwms_push"]
+        assert journal and "030048" in journal[-1]["sentence"]
