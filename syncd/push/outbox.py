@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.engine import Connection
 
 from syncd.push.drift import TARGET, PlannedPush
@@ -96,9 +96,15 @@ def mark(conn: Connection, row_id: int, state: str, now: datetime, *, exception_
 
 
 def counts(conn: Connection) -> dict[str, int]:
-    """Rows by state: ``{"pending": n, "failed": n, "done": n}``."""
+    """Rows by state: ``{"pending": n, "failed": n, "done": n}``. A failure stops counting once a later write of the
+    same account and action was done (a host limit refused an activation that a later run got through), so the
+    failed count, its metric and its alert come back to 0 when the site is in step."""
     t = tables.outbox
-    found = {state: n for state, n in conn.execute(select(t.c.state, func.count()).group_by(t.c.state))}
+    later = t.alias("later")
+    mended = exists().where(and_(later.c.webex_id == t.c.webex_id, later.c.action == t.c.action,
+                                 later.c.state == DONE, later.c.id > t.c.id))
+    found = {state: n for state, n in conn.execute(
+        select(t.c.state, func.count()).where(or_(t.c.state != FAILED, ~mended)).group_by(t.c.state))}
     return {s: int(found.get(s, 0)) for s in (PENDING, FAILED, DONE)}
 
 

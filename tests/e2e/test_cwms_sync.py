@@ -167,3 +167,20 @@ def test_activations_only_with_push_activations_and_a_host_limit_refusal_is_repo
         assert site.json("status")["cwms"]["failed"] == 1
         journal = [j for j in site.json("journal", "--person", active) if j["event"] == "cwms_push"]
         assert journal and "030048" in journal[-1]["sentence"]
+
+
+def test_a_failure_mended_by_a_later_write_stops_counting(tmp_path: Path, cucm: AxlSimulator):
+    with CwmsSimulator(0, tls=True, host_limit=0) as cwms:
+        ids = mirror(cucm, cwms)
+        site = CwmsSite(tmp_path, f"sqlite:///{tmp_path / 'syncd.db'}", cucm, cwms, push="on",
+                        cwms_keys="push_activations = true\nretries = 1")
+        site.run("sync")
+        active = next(e for e, p in site.people().items() if p["active"] and e in ids)
+        cwms.set_active(ids[active], "DEACTIVATED")
+        assert site.json("sync", "--full")["cwms"]["push_failed"] == 1
+        assert site.json("status")["cwms"]["failed"] == 1
+        cwms.host_limit = None          # a license was freed on the site
+        out = site.json("sync", "--full")
+        assert (out["cwms"]["pushed"], out["cwms"]["pending"]) == (1, 0)
+        assert site.json("status")["cwms"] == {"pending": 0, "failed": 0, "done": 1}
+        assert [r["state"] for r in site.outbox()] == ["failed", "done"]
