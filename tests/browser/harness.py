@@ -6,6 +6,7 @@ without them the browser tests skip, or fail where ``SYNCD_REQUIRE_BROWSER=1`` (
 
 from __future__ import annotations
 
+import base64
 import os
 import shutil
 import subprocess
@@ -85,14 +86,13 @@ class Browser:
                 if status != 200 or not name.startswith(origin)]
 
     def screenshot(self, path: Path) -> None:
-        """The whole page (the window grown to the page's height), as PNG."""
-        size = self.driver.get_window_size()
-        height = self.driver.execute_script("return document.documentElement.scrollHeight;")
-        self.driver.set_window_size(size["width"], max(size["height"], min(int(height) + 40, 6000)))
-        try:
-            self.driver.save_screenshot(str(path))
-        finally:
-            self.driver.set_window_size(size["width"], size["height"])
+        """The whole page, beyond the window's height, as PNG (Chrome's DevTools capture)."""
+        size = self.driver.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
+        width = self.driver.execute_script("return document.documentElement.clientWidth;")
+        shot = self.driver.execute_cdp_cmd("Page.captureScreenshot", {
+            "format": "png", "captureBeyondViewport": True,
+            "clip": {"x": 0, "y": 0, "width": width, "height": min(size["height"], 8000), "scale": 1}})
+        path.write_bytes(base64.b64decode(shot["data"]))
 
     def close(self) -> None:
         try:
