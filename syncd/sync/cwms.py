@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from connectors.cwms.sink import CwmsSink
@@ -129,6 +129,7 @@ def plan_pushes(outcome: CwmsOutcome, people: Mapping[str, PersonRow], plan: Pla
         outcome.pushes = [p for p in outcome.drift.pushes(activations) if p.email not in conflicts]
 
 
-def send(rt: Runtime, run_id: str, now: datetime) -> PushSummary:
-    """Work the outbox after the run's commit (the caller holds the run lock)."""
-    return sender.send_pending(rt.engine, CwmsSink(rt.cwms_client()), run_id, rt.actor, now)
+def send(rt: Runtime, run_id: str) -> PushSummary:
+    """Work the outbox after the run's commit (the caller holds the run lock); each outcome is marked and journaled
+    at the time CWMS answered."""
+    return sender.send_pending(rt.engine, CwmsSink(rt.cwms_client()), run_id, rt.actor, lambda: datetime.now(UTC))

@@ -12,7 +12,7 @@ import functools
 import gc
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -252,8 +252,9 @@ def _run(rt: Runtime, report: SyncReport, specs: list[SourceSpec], mode: str, fu
     if all_failed or not (p.pending or p.cursors_moved or writes):
         report.result = "failed" if all_failed else "partial" if report.failed_sources else "no_changes"
         with begin_write(rt.engine) as conn:
+            _count_pending(conn, report)
             _record(conn, rt, report, now)
-        _push(rt, report, now, phase)
+        _push(rt, report, phase)
         return report
     log.info("applying plan", **p.changes_summary())
     phase("apply")
@@ -262,27 +263,30 @@ def _run(rt: Runtime, report: SyncReport, specs: list[SourceSpec], mode: str, fu
         if writes and report.cwms is not None:
             outbox.enqueue(conn, report.run_id, now, report.cwms.pushes)
         report.result = "partial" if report.failed_sources else "applied" if p.pending else "no_changes"
+        _count_pending(conn, report)
         _record(conn, rt, report, now)
     log.info("sync applied", **p.changes_summary(), **report.licenses)
-    _push(rt, report, now, phase)
+    _push(rt, report, phase)
     if _rows_written(p) >= ANALYZE_AFTER:
         phase("statistics")
         _refresh_statistics(rt)
     return report
 
 
-def _push(rt: Runtime, report: SyncReport, now: datetime, phase: Any) -> None:
+def _count_pending(conn: Any, report: SyncReport) -> None:
+    """The outbox's pending rows as the run records itself (this run's included)."""
+    if report.cwms is not None:
+        report.cwms.pending = outbox.counts(conn)["pending"]
+
+
+def _push(rt: Runtime, report: SyncReport, phase: Callable[[str], None]) -> None:
     """After commit: with ``push = "on"``, send the outbox's pending rows (this run's and any a crash left), unless a
-    source failed this run; then count what is still pending. A stop by the site fails the run (exit 69)."""
+    source failed this run. A stop by the site fails the run (exit 69); the run's record then says what was sent."""
     out = report.cwms
-    if out is None:
-        return
-    with rt.engine.connect() as conn:
-        out.pending = outbox.counts(conn)["pending"]
-    if out.push != "on" or not out.pending or report.failed_sources:
+    if out is None or out.push != "on" or not out.pending or report.failed_sources:
         return
     phase("push")
-    out.sent = cwms.send(rt, report.run_id, now)
+    out.sent = cwms.send(rt, report.run_id)
     out.pending = out.sent.pending
     if out.failed and report.result not in ("failed", "partial"):
         report.result = "partial"

@@ -40,7 +40,8 @@ def diff(rt: Runtime) -> dict[str, Any]:
 
 def deactivations(rt: Runtime) -> Iterator[Deactivation]:
     """Every inactive person, by e-mail, except those whose account CWMS is known to hold deactivated: adopted so
-    by `syncd cwms import`, or deactivated by a push that CWMS confirmed.
+    by `syncd cwms import`, or deactivated by a push that CWMS confirmed. Once accounts were adopted, only people
+    with an adopted account are listed: a row for an address CWMS does not know could create a user there.
 
     The names are the adopted account's own where `cwms import` stored them (CWMS's import writes FIRSTNAME and
     LASTNAME too, so a row named from CUCM would rename the account), else the CUCM display name's."""
@@ -53,6 +54,8 @@ def deactivations(rt: Runtime) -> Iterator[Deactivation]:
             .where(p.c.active == false(), ~known_off, ~pushed_off).order_by(p.c.email))
     previous = None
     with rt.engine.connect() as conn:
+        if conn.execute(select(sr.c.source_key).where(sr.c.source == SOURCE).limit(1)).first() is not None:
+            stmt = stmt.where(acc.c.source_key.is_not(None))
         for email, name, data in conn.execution_options(yield_per=20_000).execute(stmt):
             if email == previous:       # two adopted accounts with one e-mail key: one row (CWMS matches by EMAIL)
                 continue

@@ -172,6 +172,24 @@ def test_the_demo_runs_twice_into_one_directory(tmp_path: Path) -> None:
     second = demo.run("demo", "--dir", str(demo.root), "--users", "200")
     assert "this run starts afresh" in second.stdout
     assert "20 active users hosted a meeting" in second.stdout
+    assert_the_cwms_part(second.stdout)
+
+
+def assert_the_cwms_part(text: str) -> None:
+    """The demo's CWMS part: the leaver's account found ACTIVATED, pushed DEACTIVATED (one write in the simulated
+    site's audit), and the site's pool one host license larger."""
+    userid = re.search(r"^== (\S+) turns inactive in CUCM", text, re.M)
+    assert userid, text
+    u = re.escape(userid[1])
+    cwms = text[text.index(f"== {userid[1]} in CWMS: syncd cwms diff"):text.index("== files")]
+    assert re.search(rf"^   leaks: 1\n   \S+ is inactive in syncd, its account {u} is ACTIVATED: CWMS still binds "
+                     "its host license$", cwms, re.M), cwms
+    assert re.search(r"^   cwms: \d+ accounts read, leaks: 1; pushed 1, failed 0, pending 0$", cwms, re.M), cwms
+    assert re.findall(r"^   the simulated CWMS's audit: .*$", cwms, re.M) == [
+        f"   the simulated CWMS's audit: SetUser {userid[1]} active=DEACTIVATED: SUCCESS (was ACTIVATED)"], cwms
+    pool = re.search(r"^   the simulated CWMS's pool: 0 host licenses free before, 1 after \((\d+) ACTIVATED accounts, "
+                     r"then (\d+)\)$", cwms, re.M)
+    assert pool and int(pool[2]) == int(pool[1]) - 1, cwms
 
 
 def test_the_demo_refuses_a_directory_it_did_not_write(tmp_path: Path) -> None:

@@ -68,7 +68,8 @@ def test_demo_writes_nothing_group_or_others_can_read(tmp_path: Path):
     root = tmp_path / "demo"
     loose = {str(p.relative_to(tmp_path)): oct(mode(p)) for p in [root, *root.rglob("*")] if mode(p) & 0o077}
     assert loose == {}
-    assert {"syncd.db", "syncd.toml", "cucm.secret", "cucm-ca.pem"} <= {p.name for p in root.iterdir()}
+    assert {"syncd.db", "syncd.toml", "cucm.secret", "cucm-ca.pem", "cwms.secret", "cwms-ca.pem"} <= {
+        p.name for p in root.iterdir()}
 
 
 def test_a_database_readable_by_others_is_warned_about_once_and_left_alone(tmp_path: Path):

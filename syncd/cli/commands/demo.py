@@ -1,9 +1,12 @@
 """`syncd demo`: the main job on embedded defaults, self-contained, in seconds, with no network.
 
-It starts the AXL simulator on a free loopback port (HTTPS with a throw-away CA), writes a configuration that
-points at it, runs a full sync into SQLite, records a purchase and host requests, runs an incremental sync
-after a user turns inactive in CUCM, and prints the license report and `explain`'s answer to the question
-admins ask: "an active user without a license hosts now: Permanent or Grace?". Its files stay in one directory;
+It starts the AXL simulator on a free loopback port (HTTPS with a throw-away CA), and beside it the CWMS
+simulator with one account per CUCM user, writes a configuration that points at both (``push = "on"``), runs a
+full sync into SQLite, records a purchase and host requests, runs an incremental sync after a user turns inactive
+in CUCM, and prints the license report and `explain`'s answer to the question admins ask: "an active user without
+a license hosts now: Permanent or Grace?". Then the CWMS part: the leaver's CWMS account is still ACTIVATED (a
+leak: incremental runs do not read CWMS), `cwms diff` finds it, a full sync pushes it DEACTIVATED (shown from the
+simulator's audit), and the simulated site's pool grows by one. Its files stay in one directory;
 a second run into that directory starts afresh (the earlier demo's files are removed first), and a directory
 holding such files that no demo wrote is refused before anything is written.
 """
@@ -13,6 +16,7 @@ from __future__ import annotations
 import json
 import shutil
 import sys
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,18 +30,21 @@ from syncd.licensing import admin
 from syncd.logging import configure_logging
 from syncd.settings import load_config
 from syncd.sync.pipeline import run_sync
+from syncd.views import cwms as cwms_view
 from syncd.views.explain import explain
 from syncd.views.licenses import license_report
 from syncd.views.people import users_list
 
 if TYPE_CHECKING:
     from connectors.axlsim import Simulator
+    from connectors.cwmssim import Simulator as CwmsSimulator
+    from syncd.runtime import Runtime
 
 PURCHASED = 25
 WRITTEN_BY = "# written by `syncd demo`"     # the first line of the configuration a demo writes
 # Everything a demo writes into its directory (SQLite's side files too): what a rerun removes.
 DEMO_FILES = ("syncd.toml", "syncd.db", "syncd.db-journal", "syncd.db-wal", "syncd.db-shm", "cucm.secret",
-              "cucm-ca.pem")
+              "cucm-ca.pem", "cwms.secret", "cwms-ca.pem")
 
 
 def _start_afresh(root: Path) -> bool:
@@ -55,23 +62,49 @@ def _start_afresh(root: Path) -> bool:
     return True
 
 
-def _write_config(root: Path, sim: Simulator) -> Path:
-    secret = root / "cucm.secret"
-    secret.write_text(sim.password + "\n")
+def _peer_files(root: Path, name: str, password: str, ca_file: str | None) -> tuple[Path, Path]:
+    """The peer's password and CA certificate, copied into the demo's directory (0600)."""
+    secret = root / f"{name}.secret"
+    secret.write_text(password + "\n")
     secret.chmod(0o600)
-    assert sim.ca_file is not None
-    ca = root / "cucm-ca.pem"
-    shutil.copyfile(sim.ca_file, ca)
+    assert ca_file is not None
+    ca = root / f"{name}-ca.pem"
+    shutil.copyfile(ca_file, ca)
+    ca.chmod(0o600)
+    return secret, ca
+
+
+def _write_config(root: Path, sim: Simulator, cwms: CwmsSimulator) -> Path:
+    secret, ca = _peer_files(root, "cucm", sim.password, sim.ca_file)
+    cwms_secret, cwms_ca = _peer_files(root, "cwms", cwms.password, cwms.ca_file)
     config = root / "syncd.toml"
     config.write_text(
-        f"{WRITTEN_BY}: a CUCM AXL simulator on loopback, SQLite in this directory\n"
+        f"{WRITTEN_BY}: a CUCM AXL simulator and a CWMS simulator on loopback, SQLite in this directory\n"
         f'[database]\nurl = "sqlite:///{root / "syncd.db"}"\n\n'
         f'[[sources.cucm]]\nname = "cucm"\nurl = "{sim.url}"\nusername = "{sim.username}"\n'
         f'password_file = "{secret}"\nca_file = "{ca}"\nversion = "14.0"\nmethod = "sql"\npage_size = 1000\n\n'
-        '[licenses]\ncwms_version = "2.5"\ngrace_limit = 3\n'
+        '[licenses]\ncwms_version = "2.5"\ngrace_limit = 3\n\n'
+        f'[cwms]\nurl = "{cwms.url}"\nsite_name = "{cwms.site_name}"\nusername = "{cwms.username}"\n'
+        f'password_file = "{cwms_secret}"\nca_file = "{cwms_ca}"\npush = "on"\n'
     )
     config.chmod(0o600)
     return config
+
+
+def _mirror(sim: Simulator, cwms: CwmsSimulator) -> None:
+    """Give the CWMS site one account per CUCM user with an e-mail no other user has (as CWMS's own Directory
+    Integration would have made them: ACTIVATED while the user is active), and a host limit of exactly the
+    ACTIVATED ones: a full pool."""
+    from connectors.cwmssim import SimAccount
+
+    users = sim.population
+    seen = Counter(u.mailid.casefold() for u in users if u.mailid)
+    accounts = {u.userid: SimAccount(1000 + i, u.userid, u.mailid, u.firstname or "", u.lastname or "",
+                                     "ACTIVATED" if u.status == 1 else "DEACTIVATED")
+                for i, u in enumerate(users) if u.mailid and seen[u.mailid.casefold()] == 1}
+    with cwms.lock:
+        cwms.accounts = accounts
+        cwms.host_limit = cwms.activated()
 
 
 class _Printer:
@@ -93,20 +126,26 @@ def demo(inv: Invocation) -> int:
 
 
 def run_demo(inv: Invocation, directory: str | None, users: int, json_out: bool = False) -> int:
-    from connectors.axlsim import Simulator  # the demo's peer: not imported by every other command
+    # the demo's peers: not imported by every other command
+    from connectors.axlsim import Simulator
+    from connectors.cwmssim import Simulator as CwmsSimulator
 
     root = Path(directory or f"demo-{datetime.now(UTC):%Y%m%d-%H%M%S}").resolve()
     root.mkdir(parents=True, exist_ok=True)
     again = _start_afresh(root)
     out = _Printer(json_out)
-    with Simulator(users, seed=1, tls=True) as sim:
-        config_path = _write_config(root, sim)
+    with Simulator(users, seed=1, tls=True) as sim, CwmsSimulator(0, tls=True) as cwms:
+        _mirror(sim, cwms)
+        config_path = _write_config(root, sim, cwms)
         configure_logging("ERROR", "console")
         config = load_config(str(config_path))
         rt = inv.open_runtime(config)
         out.section("simulated CUCM", [f"{users} end users at {sim.url} (TLS verified with {root / 'cucm-ca.pem'})",
                                        f"configuration: {config_path}"]
                     + ([f"the earlier demo's files in {root} were removed: this run starts afresh"] if again else []))
+        out.section("simulated CWMS", [f"{len(cwms.accounts)} accounts, one per CUCM user with an e-mail of its own, "
+                                       f"at {cwms.url}",
+                                       f'{cwms.activated()} ACTIVATED, host limit {cwms.host_limit}; push = "on"'])
 
         with progress.shown(inv.args) as watching:
             full = run_sync(rt, full=True, progress=watching)
@@ -146,7 +185,11 @@ def run_demo(inv: Invocation, directory: str | None, users: int, json_out: bool 
 
         report = license_report(rt, datetime.now(UTC))
         out.section("license report", license_report_text(report)[1:], "licenses", report)
-    out.section("files", [f"{root}: syncd.toml, syncd.db, cucm.secret, cucm-ca.pem",
+
+        code = _cwms_part(inv, rt, cwms, userid, out)
+        if code != 0:
+            return code
+    out.section("files", [f"{root}: syncd.toml, syncd.db, cucm.secret, cucm-ca.pem, cwms.secret, cwms-ca.pem",
                           f"try: syncd --config {config_path} licenses report",
                           f"     syncd --config {config_path} journal --person {leaver}"])
     if json_out:
@@ -154,3 +197,28 @@ def run_demo(inv: Invocation, directory: str | None, users: int, json_out: bool 
         json.dump(out.doc, sys.stdout, indent=2, default=str)
         sys.stdout.write("\n")
     return 0
+
+
+def _cwms_part(inv: Invocation, rt: Runtime, cwms: CwmsSimulator, userid: str, out: _Printer) -> int:
+    """The leaver's CWMS account, still ACTIVATED, found by `cwms diff` and pushed DEACTIVATED by a full sync."""
+    found = cwms_view.diff(rt)
+    out.section(f"{userid} in CWMS: syncd cwms diff (incremental runs do not read CWMS)",
+                [f"leaks: {len(found['leaks'])}"]
+                + [f"{x['email']} is inactive in syncd, its account {x['webex_id']} is ACTIVATED: CWMS still binds "
+                   "its host license" for x in found["leaks"]], "cwms_diff", found)
+    before, limit, seen = cwms.activated(), cwms.host_limit or 0, len(cwms.audit())
+    with progress.shown(inv.args) as watching:
+        full = run_sync(rt, full=True, progress=watching)
+    c = full.to_dict().get("cwms", {})
+    lines = [f"cwms: {c.get('read')} accounts read, leaks: {c.get('leaks')}; pushed {c.get('pushed')}, failed "
+             f"{c.get('push_failed')}, pending {c.get('pending')}"]
+    writes = cwms.audit()[seen:]
+    lines += [f"the simulated CWMS's audit: {w['op']} {w['webex_id']} active={w['after']}: {w['result']} "
+              f"(was {w['before']})" for w in writes]
+    after = cwms.activated()
+    lines.append(f"the simulated CWMS's pool: {limit - before} host licenses free before, {limit - after} after "
+                 f"({before} ACTIVATED accounts, then {after})")
+    out.section('full sync with push = "on": the leak pushed to CWMS', lines, "cwms_sync", full.to_dict())
+    out.doc["cwms_site"] = {"host_limit": limit, "activated_before": before, "activated_after": after,
+                            "writes": writes}
+    return full.exit_code
