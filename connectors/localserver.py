@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import shutil
+import signal
 import ssl
 import sys
 import tempfile
@@ -12,7 +13,8 @@ import threading
 from collections.abc import Callable
 from http.server import ThreadingHTTPServer
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from types import FrameType
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from connectors.axlsim.tlsgen import ServerCert
@@ -76,3 +78,31 @@ class LocalServer:
         if self._tmp is not None:
             shutil.rmtree(self._tmp, ignore_errors=True)
             self._tmp = None
+
+
+class Served(Protocol):
+    """A simulator as :func:`serve_until_signal` runs it."""
+
+    def start(self) -> Any: ...
+
+    def stop(self) -> None: ...
+
+
+def serve_until_signal(sim: Served, describe: Callable[[], list[str]]) -> int:
+    """Start ``sim``, print ``describe()``'s lines (how to reach it), serve until SIGINT or SIGTERM, stop; 0."""
+    stop = threading.Event()
+
+    def _stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    old = {s: signal.signal(s, _stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    sim.start()
+    try:
+        print("\n".join(describe()), flush=True)
+        while not stop.wait(0.5):
+            pass
+    finally:
+        sim.stop()
+        for s, h in old.items():
+            signal.signal(s, h)
+    return 0

@@ -5,13 +5,9 @@ thread (or the caller's), with a throw-away CA and certificate for TLS; ``run_cl
 from __future__ import annotations
 
 import functools
-import signal
-import sys
-import threading
-from types import FrameType
 from typing import TYPE_CHECKING
 
-from connectors.localserver import LocalServer
+from connectors.localserver import LocalServer, serve_until_signal
 
 from .handler import AxlRequestHandler
 from .state import SERVED_VERSIONS, SimState
@@ -64,25 +60,10 @@ class Simulator(SimState):
 def run_cli(users: int, port: int, seed: int = 1, tls: bool = False) -> int:
     """Serve ``users`` simulated users on 127.0.0.1:``port`` until SIGINT/SIGTERM; print how to connect."""
     sim = Simulator(users, seed=seed, tls=tls, port=port)
-    stop = threading.Event()
 
-    def _stop(signum: int, frame: FrameType | None) -> None:
-        stop.set()
+    def describe() -> list[str]:
+        return [f"AXL simulator: {users} users (seed {seed}) at {sim.url}", f"username: {sim.username}",
+                f"password: {sim.password}", *([f"CA certificate: {sim.ca_file}"] if sim.ca_file else []),
+                f"control: POST {sim.url.replace('/axl/', '/control/')}ACTION (JSON); Ctrl-C stops"]
 
-    old = {s: signal.signal(s, _stop) for s in (signal.SIGINT, signal.SIGTERM)}
-    sim.start()
-    try:
-        print(f"AXL simulator: {users} users (seed {seed}) at {sim.url}")
-        print(f"username: {sim.username}")
-        print(f"password: {sim.password}")
-        if sim.ca_file:
-            print(f"CA certificate: {sim.ca_file}")
-        print(f"control: POST {sim.url.replace('/axl/', '/control/')}ACTION (JSON); Ctrl-C stops")
-        sys.stdout.flush()
-        while not stop.wait(0.5):
-            pass
-    finally:
-        sim.stop()
-        for s, h in old.items():
-            signal.signal(s, h)
-    return 0
+    return serve_until_signal(sim, describe)

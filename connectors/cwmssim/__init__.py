@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from .operations import HOST_LIMIT
 from .schema import RequestSchema
-from .server import Simulator, serve_until_signal
+from .server import Simulator, serve
 from .state import FAULT_KINDS, SimAccount
 
-__all__ = ["FAULT_KINDS", "HOST_LIMIT", "RequestSchema", "SimAccount", "Simulator", "serve_until_signal"]
+__all__ = ["FAULT_KINDS", "HOST_LIMIT", "RequestSchema", "SimAccount", "Simulator", "serve"]

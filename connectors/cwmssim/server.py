@@ -1,16 +1,13 @@
 """The CWMS simulator as a server: the XML API user service and its ``/control/`` endpoint over HTTP(S) on
 127.0.0.1, served from a background thread, with a throw-away CA and certificate for TLS
-(``connectors.localserver``); :func:`serve_until_signal` serves one until SIGINT or SIGTERM."""
+(``connectors.localserver``); :func:`serve` serves one until SIGINT or SIGTERM."""
 
 from __future__ import annotations
 
 import functools
-import signal
-import threading
-from types import FrameType
 from typing import Literal
 
-from connectors.localserver import LocalServer
+from connectors.localserver import LocalServer, serve_until_signal
 
 from .control import PREFIX
 from .handler import PATH, CwmsRequestHandler
@@ -60,29 +57,15 @@ class Simulator(SimState):
         self.stop()
 
 
-def serve_until_signal(sim: Simulator, seed: int) -> int:
+def serve(sim: Simulator, seed: int) -> int:
     """Serve ``sim`` until SIGINT or SIGTERM, after printing how to reach it; 0."""
-    stop = threading.Event()
 
-    def _stop(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    old = {s: signal.signal(s, _stop) for s in (signal.SIGINT, signal.SIGTERM)}
-    sim.start()
-    try:
+    def describe() -> list[str]:
         limit = "none" if sim.host_limit is None else str(sim.host_limit)
-        lines = [f"CWMS simulator: {len(sim.accounts)} users (seed {seed}), {sim.activated()} ACTIVATED, "
-                 f"host limit {limit}",
-                 f"url: {sim.url}", f"site name: {sim.site_name}", f"username: {sim.username}",
-                 f"password: {sim.password}"]
-        if sim.ca_file:
-            lines.append(f"CA certificate: {sim.ca_file}")
-        lines.append(f"control: {sim.control_url} (JSON; Authorization: Bearer <password>); Ctrl-C stops")
-        print("\n".join(lines), flush=True)
-        while not stop.wait(0.5):
-            pass
-    finally:
-        sim.stop()
-        for s, h in old.items():
-            signal.signal(s, h)
-    return 0
+        return [f"CWMS simulator: {len(sim.accounts)} users (seed {seed}), {sim.activated()} ACTIVATED, "
+                f"host limit {limit}", f"url: {sim.url}", f"site name: {sim.site_name}",
+                f"username: {sim.username}", f"password: {sim.password}",
+                *([f"CA certificate: {sim.ca_file}"] if sim.ca_file else []),
+                f"control: {sim.control_url} (JSON; Authorization: Bearer <password>); Ctrl-C stops"]
+
+    return serve_until_signal(sim, describe)

@@ -14,7 +14,6 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -25,25 +24,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from connectors.axlsim import Simulator as AxlSimulator
 from connectors.cwmssim import Simulator as CwmsSimulator
+from tests.bench.measure import timed
 from tests.e2e.cwmssite import mirror
-
-SYNCD = shutil.which("syncd", path=str(Path(sys.executable).parent)) or "syncd"
 
 
 def run(config: Path, *args: str, ok: tuple[int, ...] = (0, 1)) -> tuple[float, float, dict[str, Any]]:
     """Wall seconds, peak RSS (MiB) and the `--json` output of one `syncd` command in a fresh child process."""
-    code = ("import json, resource, subprocess, sys, time; t = time.monotonic(); "
-            "r = subprocess.run(sys.argv[1:], capture_output=True, text=True); "
-            "w = time.monotonic() - t; "
-            "rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024; "
-            "print(json.dumps({'wall': w, 'rss': rss, 'out': r.stdout})); "
-            "sys.stderr.write(r.stderr[-2000:]); sys.exit(r.returncode)")
-    proc = subprocess.run([sys.executable, "-c", code, SYNCD, "--config", str(config), "--json", *args],
-                          capture_output=True, text=True, env={**os.environ, "SYNCD_CONFIG": ""})
-    if proc.returncode not in ok:
-        raise SystemExit(f"syncd {' '.join(args)} failed ({proc.returncode}): {proc.stderr}")
-    got = json.loads(proc.stdout)
-    return got["wall"], got["rss"], json.loads(got["out"])
+    wall, rss, out = timed(config, "--json", *args, ok=ok)
+    return wall, rss, json.loads(out)
 
 
 def write_config(root: Path, label: str, cucm: AxlSimulator, cwms: CwmsSimulator | None, push: str = "off") -> Path:

@@ -12,27 +12,15 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 import uuid
 from pathlib import Path
 
-SYNCD = shutil.which("syncd", path=str(Path(sys.executable).parent)) or "syncd"
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-
-def timed(config: Path, *args: str) -> tuple[float, float, str]:
-    """Wall seconds, peak RSS (MiB) and stdout of one `syncd` command in a fresh child process."""
-    code = ("import json, resource, subprocess, sys, time; t = time.monotonic(); "
-            "r = subprocess.run(sys.argv[1:], capture_output=True, text=True); w = time.monotonic() - t; "
-            "rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024; "
-            "print(json.dumps({'wall': w, 'rss': rss, 'out': r.stdout, 'err': r.stderr[-2000:], 'rc': r.returncode}))")
-    got = json.loads(subprocess.run([sys.executable, "-c", code, SYNCD, "--config", str(config), *args],
-                                    capture_output=True, text=True, env={**os.environ, "SYNCD_CONFIG": ""}).stdout)
-    if got["rc"] != 0:
-        raise SystemExit(f"syncd {' '.join(args)} failed ({got['rc']}): {got['err']}")
-    return got["wall"], got["rss"], got["out"]
+from tests.bench.measure import timed
 
 
 def main() -> int:

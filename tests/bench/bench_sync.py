@@ -15,7 +15,6 @@ import contextlib
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -23,9 +22,10 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from connectors.axlsim import Simulator
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-SYNCD = shutil.which("syncd", path=str(Path(sys.executable).parent)) or "syncd"
+from connectors.axlsim import Simulator
+from tests.bench.measure import timed
 
 
 def run(config: Path, *args: str) -> tuple[float, float, float]:
@@ -33,19 +33,9 @@ def run(config: Path, *args: str) -> tuple[float, float, float]:
 
     The sources are read at the same time, so their own latency is the slowest read (``sources[].seconds`` of
     the `--json` output): what is left of the wall time is syncd's."""
-    code = ("import json, resource, subprocess, sys, time; t = time.monotonic(); "
-            "r = subprocess.run(sys.argv[1:], capture_output=True, text=True); "
-            "w = time.monotonic() - t; "
-            "rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024; "
-            "print(json.dumps({'wall': w, 'rss': rss, 'out': r.stdout})); "
-            "sys.stderr.write(r.stderr[-2000:]); sys.exit(r.returncode)")
-    proc = subprocess.run([sys.executable, "-c", code, SYNCD, "--config", str(config), "--json", *args],
-                          capture_output=True, text=True, env={**os.environ, "SYNCD_CONFIG": ""})
-    if proc.returncode not in (0, 1):
-        raise SystemExit(f"syncd {' '.join(args)} failed ({proc.returncode}): {proc.stderr}")
-    got = json.loads(proc.stdout)
-    sources = max(s["seconds"] for s in json.loads(got["out"])["sources"])
-    return got["wall"], got["rss"], sources
+    wall, rss, out = timed(config, "--json", *args)
+    sources = max(s["seconds"] for s in json.loads(out)["sources"])
+    return wall, rss, sources
 
 
 def _ad_source(dc: Any, root: Path) -> str:
@@ -90,7 +80,6 @@ def main() -> int:
     with contextlib.ExitStack() as stack:
         ad = ""
         if args.samba:
-            sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
             from tests.integration.samba import harness
 
             started = time.monotonic()

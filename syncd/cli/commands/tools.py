@@ -57,13 +57,16 @@ def simulate_cucm(inv: Invocation) -> int:
     from connectors.axlsim import run_cli
 
     a = inv.args
-    return run_cli(a.users, a.port, a.seed, a.tls)
+    try:
+        return run_cli(a.users, a.port, a.seed, a.tls)
+    except OSError as e:        # the listening socket: the only OSError before serving starts
+        raise errors.UsageError(f"cannot listen on 127.0.0.1:{a.port}: {e.strerror or e}") from None
 
 
 def simulate_cwms(inv: Invocation) -> int:
     """The password is ``$SYNCD_SIM_PASSWORD`` when set (scripts that start the simulator know it), else generated;
     printed either way. A taken port is the caller's to change: exit 2."""
-    from connectors.cwmssim import Simulator, serve_until_signal
+    from connectors.cwmssim import Simulator, serve
 
     a = inv.args
     try:
@@ -71,7 +74,7 @@ def simulate_cwms(inv: Invocation) -> int:
                         password=os.environ.get("SYNCD_SIM_PASSWORD") or None, host_limit=a.host_limit)
     except OSError as e:
         raise errors.UsageError(f"cannot listen on 127.0.0.1:{a.port}: {e.strerror or e}") from None
-    return serve_until_signal(sim, a.seed)
+    return serve(sim, a.seed)
 
 
 def run(inv: Invocation) -> int:

@@ -235,12 +235,13 @@ class _Printed:
         self.password, self.ca_file = block["password"], block["CA certificate"]
 
 
-def test_a_taken_port_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize("peer", ["cwms", "cucm"])
+def test_a_taken_port_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str], peer: str) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        code = cli_main.run(["simulate", "cwms", "--port", str(port), "--users", "1"], lambda *a, **k: None)
+        code = cli_main.run(["simulate", peer, "--port", str(port), "--users", "1"], lambda *a, **k: None)
     err = capsys.readouterr().err.strip()
     assert code == errors.USAGE == 2
     assert err.count("\n") == 0 and f"cannot listen on 127.0.0.1:{port}" in err
