@@ -58,6 +58,11 @@ class Accounts:
         else:
             self.not_activated.discard(key)
 
+    def counted(self) -> Accounts:
+        """The counts alone: what a run keeps once drift was computed, so the read's accounts are not held through
+        the apply (a full read of a large site is tens of MB)."""
+        return Accounts(no_email=self.no_email, read=self.read)
+
     def webex_id(self, key: str) -> str:
         return self.ids[key] or key
 

@@ -10,7 +10,7 @@ transaction and sends them after commit.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -105,12 +105,24 @@ class Reader:
         return self._result
 
 
-def states_after(people: Mapping[str, PersonRow], plan: Plan) -> dict[str, bool]:
-    """Every person's active state as the plan leaves it (a deleted person is inactive)."""
-    active = {email: p.active and not p.deleted for email, p in people.items()}
-    for c in plan.changes:
-        active[c.email] = c.after.active and not c.after.deleted
-    return active
+class StatesAfter(Mapping[str, bool]):
+    """Every person's active state as the plan leaves it (a deleted person is inactive), read through the stored
+    people and the plan's changes rather than copied: a full run holds hundreds of thousands of people."""
+
+    def __init__(self, people: Mapping[str, PersonRow], plan: Plan) -> None:
+        self._people = people
+        self._changed = {c.email: c.after for c in plan.changes}
+
+    def __getitem__(self, email: str) -> bool:
+        row = self._changed.get(email) or self._people[email]
+        return row.active and not row.deleted
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._people
+        yield from (e for e in self._changed if e not in self._people)
+
+    def __len__(self) -> int:
+        return len(self._people) + sum(1 for e in self._changed if e not in self._people)
 
 
 def plan_pushes(outcome: CwmsOutcome, people: Mapping[str, PersonRow], plan: Plan, activations: bool) -> None:
@@ -120,7 +132,8 @@ def plan_pushes(outcome: CwmsOutcome, people: Mapping[str, PersonRow], plan: Pla
         if read is not None:
             outcome.held_back = "the CWMS read failed"
         return
-    outcome.drift = drift(states_after(people, plan), read.accounts)
+    outcome.drift = drift(StatesAfter(people, plan), read.accounts)
+    read.accounts = read.accounts.counted()
     failed = [s.name for s in plan.sources if not s.complete]
     if failed:
         outcome.held_back = f"source {', '.join(failed)} failed: its people's states are not known"

@@ -1,5 +1,5 @@
 """`syncd check [--source NAME]...`: test each configured source's connection (reach, TLS, authenticate, version or
-schema, one small read); exit 69 when one fails."""
+schema, one small read), and the ``[cwms]`` site's as a source named ``cwms``; exit 69 when one fails."""
 
 from __future__ import annotations
 
