@@ -25,7 +25,7 @@ from connectors.transport import RetryBudget, host_port, one_line, request_failu
 
 from . import xmlapi
 from .options import DEFAULT_TUNING, MAX_PAGE, CwmsOptions, Tuning
-from .records import CwmsAccount, CwmsResult
+from .records import CwmsAccount, CwmsResult, from_row
 from .xmlapi import USE, Response, child_text
 
 log = logging.getLogger("connectors.cwms")
@@ -86,14 +86,17 @@ class CwmsClient:
 
     # -- the operations -----------------------------------------------------------------------------------
 
-    def list_accounts(self, page_size: int | None = None) -> Iterator[CwmsAccount]:
-        """Every account, page by page (``order UID ASC``, ``startFrom`` advanced by ``returned``). Raises
-        :class:`CwmsError` when a page fails, or when the pages do not add up to one consistent list (a total
+    def list_pages(self, page_size: int | None = None) -> Iterator[list[str]]:
+        """Every account, page by page (``order UID ASC``, ``startFrom`` advanced by ``returned``), each page as its
+        users' lines (:func:`connectors.cwms.xmlapi.user_rows`; :func:`connectors.cwms.records.from_row` reads one).
+        Raises :class:`CwmsError` when a page fails, or when the pages do not add up to one consistent list (a total
         that changes, a page that comes back short or empty before the end, an account seen twice): what was
         yielded before then is never the whole site. A site with no account at all yields nothing."""
         size = page_size or self.opts.page_size
         if not 1 <= size <= MAX_PAGE:
             raise ValueError(f"page_size must be 1..{MAX_PAGE}, not {size}")
+        # The accounts seen, by the hash of their webExId: a collision can only fail a read ("listed twice"),
+        # never pass a wrong one, and a site's worth of ints is a fraction of its ids.
         start, total, seen = 1, None, set()
         while total is None or start <= total:
             children: list[xmlapi.Child] = [
@@ -105,7 +108,7 @@ class CwmsClient:
                 if total is None:
                     return
                 raise self._incomplete(f"no record at startFrom {start} of {total}")
-            users = resp.content.findall(f"{{{USE}}}user")
+            rows = xmlapi.user_rows(resp.content)
             matching = resp.content.find(f"{{{USE}}}matchingRecords")
             if matching is None:
                 raise CwmsError("LstsummaryUser: no matchingRecords in the response", kind="malformed",
@@ -119,17 +122,26 @@ class CwmsClient:
             if total is not None and page_total != total:
                 raise self._incomplete(f"the total changed from {total} to {page_total} while paging")
             total = page_total
-            if returned != len(users) or returned == 0 or returned > size:
-                raise self._incomplete(f"page at startFrom {start} says returned {returned}, holds {len(users)}")
-            for el in users:
-                account = _account(el)
-                if account.webex_id in seen:
-                    raise self._incomplete(f"account {account.webex_id!r} listed twice")
-                seen.add(account.webex_id)
-                yield account
+            if returned != len(rows) or returned == 0 or returned > size:
+                raise self._incomplete(f"page at startFrom {start} says returned {returned}, holds {len(rows)}")
+            for row in rows:
+                webex_id, _, active = row.split("\t", 3)[:3]
+                webex_id = webex_id.strip()
+                if not webex_id or not active.strip():
+                    raise CwmsError("a user without webExId or active in the response", kind="malformed",
+                                    temporary=True)
+                if hash(webex_id) in seen:
+                    raise self._incomplete(f"account {webex_id!r} listed twice")
+                seen.add(hash(webex_id))
+            yield rows
             start += returned
         if len(seen) != total:
             raise self._incomplete(f"{len(seen)} accounts read of {total}")
+
+    def list_accounts(self, page_size: int | None = None) -> Iterator[CwmsAccount]:
+        """Every account (:meth:`list_pages`), one at a time."""
+        for rows in self.list_pages(page_size):
+            yield from map(from_row, rows)
 
     def get_user(self, webex_id: str) -> CwmsAccount | None:
         """The account, or None when CWMS has no such user (030001)."""

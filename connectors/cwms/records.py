@@ -20,6 +20,14 @@ class CwmsAccount:
         return self.active == "ACTIVATED"
 
 
+def from_row(row: str) -> CwmsAccount:
+    """The account of one line of :func:`connectors.cwms.xmlapi.user_rows`. A line whose webExId or e-mail held a
+    tab, newline or CR comes back without e-mail: it can be counted, never matched to a person or written."""
+    webex_id, email, active, first, last, whole = row.split("\t")
+    return CwmsAccount(webex_id.strip(), (email.strip() or None) if whole == "1" else None, active.strip(),
+                       first or None, last or None)
+
+
 @dataclass(frozen=True, slots=True)
 class CwmsResult:
     """What CWMS answered a write: SUCCESS, or FAILURE with its machine code and human text."""

@@ -7,10 +7,10 @@ counted and listed, never changed. Accounts are matched to people by the e-mail 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
-from connectors.cwms.records import CwmsAccount
+from connectors.cwms.records import CwmsAccount, from_row
 from connectors.emails import email_key
 
 DEACTIVATE, ACTIVATE = "deactivate", "activate"
@@ -38,43 +38,26 @@ class PlannedPush:
 
 @dataclass(slots=True)
 class Accounts:
-    """A CWMS read, compact: each e-mail key's account id (None when it is the key itself, as on most sites) and
-    the keys of accounts that are not ACTIVATED. Accounts without e-mail are only counted."""
+    """A CWMS read, compact: each page's users as the lines the client read (``connectors.cwms.xmlapi.user_rows``),
+    joined into one text per page. A site of 400,000 accounts is then a few hundred strings, not a few hundred
+    thousand objects, and drift reads them once, after the plan."""
 
-    ids: dict[str, str | None] = field(default_factory=dict)
-    not_activated: set[str] = field(default_factory=set)
-    no_email: int = 0
+    pages: list[str] = field(default_factory=list)
     read: int = 0
 
-    def add(self, account: CwmsAccount) -> None:
-        self.read += 1
-        key = email_key(account.email) if account.email else None
-        if not key:
-            self.no_email += 1
-            return
-        self.ids[key] = None if account.webex_id == key else account.webex_id
-        if not account.activated:
-            self.not_activated.add(key)
-        else:
-            self.not_activated.discard(key)
+    def add_page(self, rows: list[str]) -> None:
+        if rows:
+            self.pages.append("\n".join(rows))
+            self.read += len(rows)
+
+    def each(self) -> Iterator[CwmsAccount]:
+        for page in self.pages:
+            yield from map(from_row, page.split("\n"))
 
     def counted(self) -> Accounts:
-        """The counts alone: what a run keeps once drift was computed, so the read's accounts are not held through
-        the apply (a full read of a large site is tens of MB)."""
-        return Accounts(no_email=self.no_email, read=self.read)
-
-    def webex_id(self, key: str) -> str:
-        return self.ids[key] or key
-
-    def activated(self, key: str) -> bool:
-        return key not in self.not_activated
-
-
-def collect(accounts: Iterable[CwmsAccount]) -> Accounts:
-    out = Accounts()
-    for a in accounts:
-        out.add(a)
-    return out
+        """The count alone: what a run keeps once drift was computed, so the accounts are not held through the
+        apply."""
+        return Accounts(read=self.read)
 
 
 @dataclass(slots=True)
@@ -85,6 +68,7 @@ class Drift:
     blocked: list[PlannedPush]
     cwms_only: int
     cwms_only_listed: list[str]
+    no_email: int = 0               # accounts without a usable e-mail: matched to nobody
 
     def pushes(self, activations: bool) -> list[PlannedPush]:
         """What a plan sends: every leak deactivated; blocked people activated only with ``push_activations``."""
@@ -92,17 +76,22 @@ class Drift:
 
 
 def drift(active: Mapping[str, bool], accounts: Accounts) -> Drift:
-    """``active``: every person's state as the plan leaves it (e-mail key -> active)."""
-    leaks, blocked, only = [], [], []
-    for key in accounts.ids:
+    """``active``: every person's state as the plan leaves it (e-mail key -> active). Each account is judged on its
+    own: two accounts with one person's e-mail are both leaks when both are ACTIVATED for someone who left."""
+    leaks, blocked, only, no_email = [], [], [], 0
+    for a in accounts.each():
+        key = email_key(a.email)
+        if key is None:
+            no_email += 1
+            continue
         state = active.get(key)
         if state is None:
             only.append(key)
-        elif not state and accounts.activated(key):
-            leaks.append(PlannedPush(key, accounts.webex_id(key), DEACTIVATE))
-        elif state and key in accounts.not_activated:
-            blocked.append(PlannedPush(key, accounts.webex_id(key), ACTIVATE))
+        elif not state and a.activated:
+            leaks.append(PlannedPush(key, a.webex_id, DEACTIVATE))
+        elif state and not a.activated:
+            blocked.append(PlannedPush(key, a.webex_id, ACTIVATE))
     leaks.sort(key=lambda p: p.email)
     blocked.sort(key=lambda p: p.email)
     only.sort()
-    return Drift(leaks, blocked, len(only), only[:LISTED])
+    return Drift(leaks, blocked, len(only), only[:LISTED], no_email)

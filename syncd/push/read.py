@@ -37,8 +37,8 @@ def read_accounts(client: CwmsClient) -> CwmsRead:
     accounts = Accounts()
     error = None
     try:
-        for account in client.list_accounts():
-            accounts.add(account)
+        for rows in client.list_pages():
+            accounts.add_page(rows)
     except CwmsError as e:
         error = f"{site_name(client)}: {one_line(e, 240)}"
     finally:

@@ -69,7 +69,7 @@ class CwmsOutcome:
             "leaks": len(d.leaks) if d else 0,
             "blocked": len(d.blocked) if d else 0,
             "cwms_only": d.cwms_only if d else 0,
-            "no_email": r.accounts.no_email if r is not None else 0,
+            "no_email": d.no_email if d else 0,
             "pushed": s.pushed if s else 0,
             "push_failed": s.failed if s else 0,
             "pending": self.pending,

@@ -33,7 +33,7 @@ def diff(rt: Runtime) -> dict[str, Any]:
         active = {email: on and not gone for email, on, gone in
                   conn.execution_options(yield_per=20_000).execute(select(p.c.email, p.c.active, p.c.deleted))}
     d = drift(active, read.accounts)
-    return {"site": read.site, "read": read.accounts.read, "no_email": read.accounts.no_email,
+    return {"site": read.site, "read": read.accounts.read, "no_email": d.no_email,
             "leaks": [_push(x) for x in d.leaks], "blocked": [_push(x) for x in d.blocked],
             "cwms_only": d.cwms_only, "cwms_only_listed": d.cwms_only_listed}
 

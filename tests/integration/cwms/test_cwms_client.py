@@ -33,6 +33,16 @@ def test_paging_with_a_page_size_that_does_not_divide(sim: Simulator, make_clien
     assert len(list(make_client(sim).list_accounts(7))) == 120
 
 
+def test_odd_text_in_an_account_neither_breaks_the_read_nor_matches_anyone(sim: Simulator,
+                                                                          make_client: MakeClient) -> None:
+    sim.put_account("tab\tid", email="a\tb@example.com", first_name="Ann\nB", last_name="<&>")
+    sim.put_account("plain", email=" Plain@Example.com ", first_name="=1+1")
+    got = {a.webex_id: a for a in make_client(sim).list_accounts()}
+    assert len(got) == 122
+    assert (got["tab id"].email, got["tab id"].first_name) == (None, "Ann B")      # counted, never matched
+    assert (got["plain"].email, got["plain"].first_name) == ("Plain@Example.com", "=1+1")
+
+
 def test_an_empty_site_is_an_empty_list(schema: RequestSchema | None, make_client: MakeClient) -> None:
     with Simulator(0, tls=True, schema=schema) as sim:    # CWMS answers FAILURE 000015, not an empty list
         assert list(make_client(sim).list_accounts()) == []
