@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 
 from connectors.base import Connector
 from connectors.cwms.client import CwmsClient
+from connectors.cwms.options import CwmsOptions
 from connectors.registry import source_type_of
 from policy import Settings
 from syncd import errors
@@ -70,8 +71,8 @@ class App:
                 raise errors.UserError(f"source {src.name}: {e}", errors.CONFIG) from None
         return built
 
-    def cwms_client(self) -> CwmsClient:
-        """A client of the ``[cwms]`` site, with its password read now; exit 78 when there is no such table."""
+    def cwms_options(self) -> CwmsOptions:
+        """``[cwms]`` with its password read now and its files checked; exit 78 when there is no such table."""
         if self.config.cwms is None:
             raise errors.UserError("no [cwms] table in the configuration: add one to read or write CWMS "
                                    "(`syncd config example` shows it)", errors.CONFIG)
@@ -79,7 +80,11 @@ class App:
         problem = opts.missing_files()
         if problem:
             raise errors.UserError(f"cwms: {problem}", errors.CONFIG)
-        return CwmsClient(opts)
+        return opts
+
+    def cwms_client(self) -> CwmsClient:
+        """A client of the ``[cwms]`` site (:meth:`cwms_options`)."""
+        return CwmsClient(self.cwms_options())
 
 
 def open_app(config: Config) -> App:

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
     from connectors.base import Connector
     from connectors.cwms.client import CwmsClient
+    from connectors.cwms.options import CwmsOptions
     from policy import Settings
     from syncd.settings import Config
 
@@ -30,6 +31,10 @@ class Runtime(Protocol):
     def settings(self) -> Settings: ...
 
     def connectors(self, names: Sequence[str] | None = None) -> list[Connector]: ...
+
+    def cwms_options(self) -> CwmsOptions:
+        """The configured CWMS site's options, password read (``[cwms]``); a UserError (exit 78) when none."""
+        ...
 
     def cwms_client(self) -> CwmsClient:
         """A client of the configured CWMS site (``[cwms]``); a UserError (exit 78) when none is configured."""

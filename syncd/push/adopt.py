@@ -94,7 +94,7 @@ def adopt_site(rt: Runtime, now: datetime, *, dry_run: bool = False) -> Adopted:
     try:
         accounts = list(client.list_accounts())
     except CwmsError as e:
-        raise errors.UserError(f"{site_name(client)}: {one_line(e, 240)}", errors.SOURCE_UNAVAILABLE) from None
+        raise errors.UserError(f"{site_name(client.opts)}: {one_line(e, 240)}", errors.SOURCE_UNAVAILABLE) from None
     finally:
         client.close()
     run_id = uuid.uuid4().hex

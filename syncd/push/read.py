@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from connectors.cwms.client import CwmsClient, CwmsError
+from connectors.cwms.options import CwmsOptions
 from connectors.transport import host_port, one_line
 from syncd.logging import get_logger
 from syncd.push.drift import Accounts
@@ -25,26 +27,33 @@ class CwmsRead:
     seconds: float
 
 
-def site_name(client: CwmsClient) -> str:
+def site_name(opts: CwmsOptions) -> str:
     """How messages name the site: its siteName and host."""
-    return f"CWMS site {client.opts.site_name} ({host_port(client.opts.url)})"
+    return f"CWMS site {opts.site_name} ({host_port(opts.url)})"
 
 
-def read_accounts(client: CwmsClient) -> CwmsRead:
-    """Every account of the site; a failure comes back as an incomplete read with a one-line ``error`` naming the
-    site and the reason (it never raises for the peer's refusal or outage)."""
+def read_accounts(opts: CwmsOptions, pages: Iterable[list[str]]) -> CwmsRead:
+    """Every account of the site from ``pages`` (:meth:`CwmsClient.list_pages` or
+    :func:`connectors.cwms.apart.list_pages_apart`); a failure comes back as an incomplete read with a one-line
+    ``error`` naming the site and the reason (it never raises for the peer's refusal or outage)."""
     started = time.monotonic()
     accounts = Accounts()
     error = None
     try:
-        for rows in client.list_pages():
+        for rows in pages:
             accounts.add_page(rows)
     except CwmsError as e:
-        error = f"{site_name(client)}: {one_line(e, 240)}"
-    finally:
-        client.close()
+        error = f"{site_name(opts)}: {one_line(e, 240)}"
     seconds = time.monotonic() - started
     (log.info if error is None else log.warning)(
-        "cwms read", site=client.opts.site_name, complete=error is None, accounts=accounts.read, error=error,
+        "cwms read", site=opts.site_name, complete=error is None, accounts=accounts.read, error=error,
         seconds=round(seconds, 3))
-    return CwmsRead(client.opts.site_name, accounts, error is None, error, seconds)
+    return CwmsRead(opts.site_name, accounts, error is None, error, seconds)
+
+
+def read_site(client: CwmsClient) -> CwmsRead:
+    """:func:`read_accounts` through ``client``, in this process (a command that does nothing else meanwhile)."""
+    try:
+        return read_accounts(client.opts, client.list_pages())
+    finally:
+        client.close()

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from connectors.cwms.apart import list_pages_apart
 from connectors.cwms.sink import CwmsSink
 from syncd.push import sender
 from syncd.push.drift import Drift, PlannedPush, drift
@@ -83,17 +84,18 @@ class CwmsOutcome:
 
 
 class Reader:
-    """The CWMS read of one run, on its own thread so it overlaps the sources' reads."""
+    """The CWMS read of one run, by a process of its own (``connectors.cwms.apart``) that a thread here waits for, so
+    it overlaps the sources' reads and the plan."""
 
     def __init__(self, rt: Runtime) -> None:
-        self._client = rt.cwms_client()     # a configuration problem fails the run before anything is read
+        self._opts = rt.cwms_options()      # a configuration problem fails the run before anything is read
         self._result: CwmsRead | BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="read-cwms", daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
         try:
-            self._result = read_accounts(self._client)
+            self._result = read_accounts(self._opts, list_pages_apart(self._opts))
         except BaseException as e:          # handed to the calling thread by join
             self._result = e
 

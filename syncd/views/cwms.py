@@ -13,7 +13,7 @@ from syncd import errors
 from syncd.push.adopt import SOURCE
 from syncd.push.drift import DEACTIVATE, PlannedPush, drift
 from syncd.push.export import Deactivation, split_name
-from syncd.push.read import read_accounts
+from syncd.push.read import read_site
 from syncd.runtime import Runtime
 from syncd.store import tables
 
@@ -25,7 +25,7 @@ def _push(p: PlannedPush) -> dict[str, str]:
 def diff(rt: Runtime) -> dict[str, Any]:
     """Leaks, blocked people and accounts matching nobody, now. A read that fails or stops short is an error
     (exit 69): a partial list of accounts is never shown as the site's drift."""
-    read = read_accounts(rt.cwms_client())
+    read = read_site(rt.cwms_client())
     if not read.complete:
         raise errors.UserError(read.error or "the CWMS read failed", errors.SOURCE_UNAVAILABLE)
     p = tables.people

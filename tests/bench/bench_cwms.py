@@ -1,5 +1,6 @@
 """Benchmark: CWMS in a full sync. N CWMS accounts (the CWMS simulator, pages of 500) read beside N CUCM users (the
-AXL simulator), into SQLite, against the same sync without `[cwms]`; then P pushes worked by `syncd push`.
+AXL simulator), into SQLite, against the same sync without `[cwms]`; then P pushes worked by `syncd push`. Each
+simulator has a process of its own, as CUCM and CWMS are two servers.
 
 Run: `.venv/bin/python tests/bench/bench_cwms.py [--users 400000] [--pushes 5000]`. Prints, from one run: the wall
 seconds and peak RSS of the `syncd` process for a first full sync and a no-change full sync, without and with CWMS
@@ -11,21 +12,29 @@ most 60 MB to its peak.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
+
+import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from connectors.axlsim import Simulator as AxlSimulator
+from connectors.axlsim.population import generate
 from connectors.cwmssim import Simulator as CwmsSimulator
+from connectors.localserver import serve_until_signal
 from tests.bench.measure import timed
-from tests.e2e.cwmssite import mirror
+from tests.e2e.cwmssite import mirrored
 
 
 def run(config: Path, *args: str, ok: tuple[int, ...] = (0, 1)) -> tuple[float, float, dict[str, Any]]:
@@ -34,7 +43,7 @@ def run(config: Path, *args: str, ok: tuple[int, ...] = (0, 1)) -> tuple[float, 
     return wall, rss, json.loads(out)
 
 
-def write_config(root: Path, label: str, cucm: AxlSimulator, cwms: CwmsSimulator | None, push: str = "off") -> Path:
+def write_config(root: Path, label: str, cucm: AxlSimulator, cwms: Any, push: str = "off") -> Path:
     secret = root / "cucm.secret"
     secret.write_text(cucm.password)
     secret.chmod(0o600)
@@ -54,15 +63,58 @@ def write_config(root: Path, label: str, cucm: AxlSimulator, cwms: CwmsSimulator
     return config
 
 
+def serve_cwms(users: int, seed: int, info: Path) -> int:
+    """The CWMS simulator's process: accounts mirroring the AXL simulator's users (the same population), over TLS;
+    how to reach it is written to ``info``."""
+    cwms = CwmsSimulator(0, tls=True, schema=None)
+    with cwms.lock:
+        cwms.accounts = mirrored(generate(users, seed))
+    keys = ("url", "site_name", "username", "password", "ca_file", "control_url")
+    tmp = info.with_suffix(".tmp")
+    cwms.start()
+    tmp.write_text(json.dumps({k: getattr(cwms, k) for k in keys}))
+    tmp.replace(info)
+    return serve_until_signal(cwms, list)
+
+
+@contextlib.contextmanager
+def cwms_process(users: int, seed: int, root: Path) -> Iterator[SimpleNamespace]:
+    info = root / "cwms.json"
+    proc = subprocess.Popen([sys.executable, __file__, "--serve-cwms", "--users", str(users), "--seed", str(seed),
+                             "--info", str(info)])
+    try:
+        while not info.exists():
+            if proc.poll() is not None:
+                raise SystemExit("the CWMS simulator's process ended")
+            time.sleep(0.2)
+        yield SimpleNamespace(**json.loads(info.read_text()))
+    finally:
+        proc.terminate()
+        proc.wait(30)
+
+
+def control(cwms: SimpleNamespace, method: str, path: str, body: dict[str, Any], session: requests.Session) -> None:
+    r = session.request(method, cwms.control_url.rstrip("/") + path, json=body, verify=cwms.ca_file,
+                        headers={"Authorization": f"Bearer {cwms.password}"}, timeout=30)
+    r.raise_for_status()
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--users", type=int, default=400_000)
     ap.add_argument("--pushes", type=int, default=5_000)
+    ap.add_argument("--seed", type=int, default=11)
+    ap.add_argument("--serve-cwms", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--info", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.serve_cwms:
+        return serve_cwms(args.users, args.seed, args.info)
     root = Path(tempfile.mkdtemp(prefix="bench-cwms-"))
     started = time.monotonic()
-    with AxlSimulator(args.users, seed=11, tls=True) as cucm, CwmsSimulator(0, tls=True, schema=None) as cwms:
-        ids = mirror(cucm, cwms)
+    with AxlSimulator(args.users, seed=args.seed, tls=True) as cucm, \
+            cwms_process(args.users, args.seed, root) as cwms, requests.Session() as session:
+        accounts = mirrored(cucm.population)
+        ids = {a.email.casefold(): a.webex_id for a in accounts.values()}
         print(f"simulators: {args.users} CUCM users, {len(ids)} CWMS accounts ready in "
               f"{time.monotonic() - started:.1f} s")
         plain, with_cwms = write_config(root, "plain", cucm, None), write_config(root, "cwms", cucm, cwms)
@@ -76,14 +128,15 @@ def main() -> int:
             results[f"{name}, with CWMS"] = (wall, rss)
             cucm_seconds = next(s["seconds"] for s in out["sources"] if s["name"] == "cucm")
             read_seconds = out["cwms"]["seconds"]
-        # P leaks: inactive people's accounts turned ACTIVATED; the first send is stopped (wrong state on purpose:
-        # CWMS answers every request with a credentials failure), so `syncd push` then works all P rows.
+        # P leaks: inactive people's accounts turned ACTIVATED. The first send is stopped (CWMS answers its first
+        # GetUser with a credentials failure), so `syncd push` then works all P rows.
         pusher = write_config(root, "cwms", cucm, cwms, push="on")
         inactive = [u.mailid.casefold() for u in cucm.population
                     if u.status == 2 and u.mailid and u.mailid.casefold() in ids][: args.pushes]
         for email in inactive:
-            cwms.set_active(ids[email], "ACTIVATED")
-        cwms.inject_fault("failure", count=1, op="GetUser", exception_id="030002", reason="Incorrect user or password")
+            control(cwms, "PUT", f"/accounts/{ids[email]}", {"active": "ACTIVATED"}, session)
+        control(cwms, "POST", "/faults", {"kind": "failure", "count": 1, "op": "GetUser", "exception_id": "030002",
+                                          "reason": "Incorrect user or password"}, session)
         run(pusher, "sync", "--full", ok=(69,))
         wall, _, out = run(pusher, "push")
         pushes = out["pushed"]

@@ -3,29 +3,34 @@ mirror the CUCM users: one account per CUCM user with a unique e-mail, ACTIVATED
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 
 from connectors.axlsim import Simulator as AxlSimulator
+from connectors.axlsim import SimUser
 from connectors.cwmssim import SimAccount
 from connectors.cwmssim import Simulator as CwmsSimulator
 from syncd.store import tables
 from tests.e2e.site import CucmSite
 
 
-def mirror(cucm: AxlSimulator, cwms: CwmsSimulator) -> dict[str, str]:
-    """Give ``cwms`` one account per CUCM user with a unique e-mail; returns e-mail key -> webExId."""
+def mirrored(population: Sequence[SimUser]) -> dict[str, SimAccount]:
+    """One CWMS account (by webExId) per CUCM user of ``population`` with a unique e-mail, ACTIVATED when active."""
     seen: dict[str, int] = {}
-    for u in cucm.population:
+    for u in population:
         if u.mailid:
             seen[u.mailid.casefold()] = seen.get(u.mailid.casefold(), 0) + 1
-    accounts = {}
-    for i, u in enumerate(cucm.population):
-        if u.mailid and seen[u.mailid.casefold()] == 1:
-            accounts[u.userid] = SimAccount(5000 + i, u.userid, u.mailid, "First", u.userid,
-                                            "ACTIVATED" if u.status == 1 else "DEACTIVATED")
+    return {u.userid: SimAccount(5000 + i, u.userid, u.mailid, "First", u.userid,
+                                 "ACTIVATED" if u.status == 1 else "DEACTIVATED")
+            for i, u in enumerate(population) if u.mailid and seen[u.mailid.casefold()] == 1}
+
+
+def mirror(cucm: AxlSimulator, cwms: CwmsSimulator) -> dict[str, str]:
+    """Give ``cwms`` the accounts :func:`mirrored` makes of ``cucm``'s users; returns e-mail key -> webExId."""
+    accounts = mirrored(cucm.population)
     with cwms.lock:
         cwms.accounts = accounts
     return {a.email.casefold(): a.webex_id for a in accounts.values()}
