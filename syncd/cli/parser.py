@@ -289,7 +289,7 @@ def _tool_commands(sub: Commands) -> None:
     ck = sub.add_parser("check", help="test each source's connection: reach, TLS, authenticate, version, one read")
     ck.set_defaults(func=check.check)
     ck.add_argument("--source", action="append", type=source_name, metavar="NAME",
-                    help="only this source (repeatable)")
+                    help="only this source, or cwms for the [cwms] site (repeatable)")
     al = _group(sub, "alerts", "alerts: test the configured receivers")
     al.add_parser("test", help="send a test alert to every configured URL and report each result (exit 69 when "
                   "one failed)").set_defaults(func=alerts.alerts_test)

@@ -1,5 +1,5 @@
-"""The ledger kept between decisions: one :class:`LedgerCache` per database and process, checked against the
-journal before every use."""
+"""The ledger kept between decisions and reports: one :class:`LedgerCache` per database and process, checked
+against the journal before every use."""
 
 from __future__ import annotations
 
@@ -8,12 +8,13 @@ import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.engine import Connection, Engine
 
 from policy import Ledger
 from syncd.licensing.stored import load_people, load_shared, load_stored_ledger, with_people
 from syncd.store import tables
+from syncd.store.locks import advisory_key
 
 REFRESH_LIMIT = 2000    # journal rows since the cached position beyond which a fresh load is cheaper than a refresh
 
@@ -40,12 +41,16 @@ class LedgerCache:
     journal rows with a larger id. Purchases, grants, the trial and the open meetings are few: a refresh reloads
     them whole. Journal rows written without the lock (a refused plan) change no ledger; they only cost a refresh.
     A snapshot read under the lock describes what was committed up to its position, so it is kept at once; the
-    ledger after a decision is kept only once its transaction has committed (:meth:`remember`). Without the lock a
-    snapshot is only read, and only when no journal row came after it (:meth:`unchanged`).
+    ledger after a decision is kept only once its transaction has committed (:meth:`remember`).
+
+    A read without the lock (the dashboard, ``licenses report``) may keep one too (:meth:`read`), at a position
+    up to which every ledger write has committed (:func:`_settled_position`); people it reads in a state from a
+    later write are named by that write's journal rows, after the position, so the next refresh reloads them.
     """
 
     def __init__(self) -> None:
         self._guard = threading.Lock()
+        self._loading = threading.Lock()     # one unlocked read brings the snapshot up to date; the others wait
         self._snapshot: Snapshot | None = None
 
     def current(self, conn: Connection) -> Snapshot:
@@ -74,22 +79,66 @@ class LedgerCache:
             if self._snapshot is None or snapshot.position >= self._snapshot.position:
                 self._snapshot = snapshot
 
+    def read(self, engine: Engine) -> Snapshot | None:
+        """The ledger as stored now, without the ledger lock, on a connection of its own (so nothing uncommitted
+        is read): the kept snapshot when unchanged, else one brought up to :func:`_settled_position` and kept.
+        None when there is no such position now (a ledger write is under way on PostgreSQL): read the tables."""
+        with engine.connect() as conn:
+            snap = self.unchanged(conn)
+        if snap is not None:
+            return snap
+        with self._loading, engine.connect() as conn:
+            snap = self.unchanged(conn)        # another read may just have brought it up to date
+            if snap is not None:
+                return snap
+            with self._guard:
+                cached = self._snapshot
+            position = _settled_position(engine, conn)
+            if position is None or (cached is not None and position < cached.position):
+                return None
+            snap = _current(conn, cached, position)
+        self.remember(snap)
+        return snap
 
-def _current(conn: Connection, cached: Snapshot | None) -> Snapshot:
-    """``cached`` if the journal has not grown since, else ``cached`` refreshed, else a fresh load."""
+
+def _current(conn: Connection, cached: Snapshot | None, position: int | None = None) -> Snapshot:
+    """The ledger as of journal row ``position`` (every ledger write up to it committed; None: the largest id, as
+    under the lock): ``cached`` if it is there already, else ``cached`` refreshed, else a fresh load."""
     if cached is None:
-        return _fresh(conn)
+        return _fresh(conn, journal_position(conn) if position is None else position)
     j = tables.journal
-    first, position = _journal_from(conn, cached.position)
+    first, last = _journal_from(conn, cached.position)
     if cached.position and first != cached.position:    # not the journal the snapshot was taken from: a restore
-        return _fresh(conn)
-    if position is None or position == cached.position:
+        return _fresh(conn, journal_position(conn) if position is None else position)
+    if position is None:
+        position = last or 0
+    if position == cached.position:
         return cached
     if position - cached.position > REFRESH_LIMIT:     # at most that many rows (ids may have gaps)
-        return _fresh(conn)
+        return _fresh(conn, position)
     named = [e for (e,) in conn.execute(select(j.c.person).distinct().where(
         j.c.id > cached.position, j.c.id <= position, j.c.person.is_not(None)))]
     return _refreshed(conn, cached, named, position)
+
+
+def _settled_position(engine: Engine, conn: Connection) -> int | None:
+    """A journal position up to which every ledger write has committed and after which every later one journals,
+    found without holding the ledger lock; None if there is none to be had now.
+
+    SQLite has one writer at a time and ``conn`` reads in one transaction: its largest journal id is such a
+    position (a write under way journals after it). PostgreSQL's writers draw journal ids concurrently and commit
+    in any order, so the largest committed id may lie beyond a ledger write still under way. Taking the ledger
+    lock for an instant, if it is free, settles it: no ledger write is under way then, and a later one draws its
+    ids after the largest one committed. The lock is released at once, so no writer waits for the load."""
+    if conn.dialect.name != "postgresql":
+        return journal_position(conn)
+    with engine.connect() as barrier:
+        if not barrier.execute(text("SELECT pg_try_advisory_xact_lock(:k)"),
+                               {"k": advisory_key(barrier, "ledger")}).scalar_one():
+            return None
+        position = journal_position(barrier)
+        barrier.rollback()
+    return position
 
 
 def _journal_from(conn: Connection, position: int) -> tuple[int | None, int | None]:
@@ -105,8 +154,7 @@ def journal_position(conn: Connection) -> int:
     return int(conn.execute(select(func.coalesce(func.max(tables.journal.c.id), 0))).scalar_one())
 
 
-def _fresh(conn: Connection) -> Snapshot:
-    position = journal_position(conn)
+def _fresh(conn: Connection, position: int) -> Snapshot:
     ledger, ids = load_stored_ledger(conn)
     return Snapshot(position, ledger, ids)
 

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, delete, text, update
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 
 from policy import Decision, Event, HeldLicense, Ledger, apply, decide
 from syncd import journal
@@ -43,6 +43,16 @@ def load_ledger(conn: Connection, subjects: Iterable[str] = ()) -> tuple[Ledger,
     :func:`~syncd.licensing.stored.load_stored_ledger`. Without the ledger lock a snapshot is only used, never
     refreshed or kept."""
     snap = unchanged_snapshot(conn)
+    if snap is None:
+        return load_stored_ledger(conn, subjects)
+    return with_subjects(conn, snap, subjects)
+
+
+def read_ledger(engine: Engine, conn: Connection, subjects: Iterable[str] = ()) -> tuple[Ledger, dict[str, int]]:
+    """As :func:`load_ledger`, for a read that writes nothing (a report, a page): a stale snapshot is brought up
+    to date and kept (:meth:`~syncd.licensing.cache.LedgerCache.read`, on a connection of its own), so the next
+    read is one index probe; ``subjects`` it lacks are read on ``conn``. ``engine``: the runtime's."""
+    snap = ledger_cache(engine).read(engine)
     if snap is None:
         return load_stored_ledger(conn, subjects)
     return with_subjects(conn, snap, subjects)

@@ -24,6 +24,7 @@ from sqlalchemy import (
 )
 
 from syncd.store.limits import ACTOR, CONDITION, EMAIL, GRANT_ID, KEY, MEETING_ID, NAME, RECEIVER, RUN_ID, SOURCE
+from syncd.store.search import LAST_WORD_INDEX_KEY, NAME_INDEX_KEY, last_word_key, name_key, userid_key
 from syncd.store.types import BigIntKey, NullableJSON, UTCDateTime
 
 NAMING_CONVENTION = {
@@ -73,6 +74,13 @@ source_records = Table(
     Index("ix_source_records_source_email_key", "source", "email_key"),
 )
 
+# The people search (syncd/store/search.py; migration 0009): a name by its first or last word, a CUCM userid.
+Index("ix_people_display_name_lower", name_key(people.c.display_name).label(NAME_INDEX_KEY),
+      postgresql_ops={NAME_INDEX_KEY: "text_pattern_ops"})
+Index("ix_people_display_name_last_word", last_word_key(people.c.display_name).label(LAST_WORD_INDEX_KEY),
+      postgresql_ops={LAST_WORD_INDEX_KEY: "text_pattern_ops"})
+Index("ix_source_records_source_userid", source_records.c.source, userid_key(source_records.c.data))
+
 
 demo_grants = Table(
     "demo_grants",
@@ -99,6 +107,8 @@ licenses = Table(
     CheckConstraint("kind IN ('trial', 'permanent', 'grace', 'demonstration')", name="kind"),
     CheckConstraint("management IN ('local', 'remote')", name="management"),
     CheckConstraint("state IN ('active', 'expired')", name="state"),
+    # the pool's Grace licenses soonest first, and counted by week, without reading the other licenses
+    Index("ix_licenses_kind_state_expires_at", "kind", "state", "expires_at", "person_id"),
 )
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from policy import Ledger
 from policy import explain as policy_explain
 from syncd import errors
-from syncd.licensing.ledger import load_ledger
+from syncd.licensing.ledger import read_ledger
 from syncd.licensing.replay import in_past, ledger_as_of
 from syncd.store import tables
 from syncd.sync.reconcile import plan, source_specs
@@ -82,7 +82,7 @@ def explain(rt: Runtime, email: str, at: datetime) -> dict[str, Any]:
             facts = [f"the ledger as the journal recorded it at {iso(at)}",
                      *(f"now (not then): {f}" for f in facts)]
         else:
-            ledger, _ = load_ledger(conn, [person.email])
+            ledger, _ = read_ledger(rt.engine, conn, [person.email])
             if at - now > NOW_WITHIN:
                 ledger, directory = _directory_at(conn, rt, person.email, at, ledger)
                 facts += directory

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from policy import LicenseSummary, summarize
 from policy.notices import WARN_AHEAD
-from syncd.licensing.ledger import load_ledger
+from syncd.licensing.ledger import read_ledger
 from syncd.licensing.replay import in_past, ledger_as_of
 from syncd.views.common import iso
 
@@ -19,7 +19,7 @@ def license_summary(rt: Runtime, at: datetime, expiring_within: timedelta = WARN
     """The stored ledger swept at ``at``, then counted (``policy.summarize``); for a past ``at``, the ledger as the
     journal says it stood then. ``grace_expiring``: the Grace licenses expiring within ``expiring_within``."""
     with rt.engine.connect() as conn:
-        ledger = ledger_as_of(conn, at) if in_past(at, datetime.now(UTC)) else load_ledger(conn)[0]
+        ledger = ledger_as_of(conn, at) if in_past(at, datetime.now(UTC)) else read_ledger(rt.engine, conn)[0]
     return summarize(ledger, rt.settings, at, expiring_within=expiring_within)
 
 

@@ -4,11 +4,12 @@ Each page is one indexed range: people by e-mail after the last one shown (``peo
 indexed), journal rows by id before the last one shown. No OFFSET (it would walk every earlier row) and no
 Python-side filtering of the whole table, so a page costs the same at the first person and the 400,000th.
 
-A search ``q`` matches an e-mail by prefix (the index range), a CUCM userid exactly and a display name anywhere
-in it (both case-insensitively). A name is matched by walking the e-mail index until the page is full, so a
-common name fills its page at once; a name nobody has reads every person once, in SQL. A userid is read from the
-CUCM records' stored data, which no index holds: one pass over those records, in SQL (an expression index on it
-would need a migration per database dialect).
+A search ``q`` matches an e-mail by its start, a CUCM userid exactly and a display name by the start of its
+first or its last word (all case-insensitively; on SQLite, whose ``lower`` knows only ASCII, a name's other
+letters by exact case): "smi" finds smith@example.com and "Ann Smith", "jdoe" the CUCM user jdoe. Each is one
+index range (the e-mail's, and migration 0009's on the lower-cased name, its last word and the CUCM records'
+lower-cased userid: syncd/store/search.py), so a search costs about the same at 400,000 people as at 400; a
+middle name, or a name's middle, is not matched (no index serves that on both databases).
 """
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from connectors.emails import email_key
 from syncd.store import tables
+from syncd.store.search import last_word_key, name_key, userid_key
 from syncd.sync.reconcile import source_specs
 from syncd.views.common import iso
 
@@ -42,12 +44,6 @@ def _cucm_sources(rt: Runtime) -> list[str]:
     return [s.name for s in source_specs(rt.config) if s.type == "cucm"]
 
 
-def _userid() -> Any:
-    """A CUCM record's userid, lower-cased, from its stored data (``json_extract`` on SQLite, ``->>`` on
-    PostgreSQL)."""
-    return func.lower(_sr.c.data["userid"].as_string())
-
-
 def _searched(rt: Runtime, conn: Any, stmt: Any, q: str, limit: int) -> list[Any]:
     """The first ``limit`` + 1 rows of ``stmt`` (ordered by e-mail) that ``q`` matches (module docstring): one
     query per way of matching, each its own range or walk, merged by e-mail (an OR of them would make every
@@ -58,14 +54,16 @@ def _searched(rt: Runtime, conn: Any, stmt: Any, q: str, limit: int) -> list[Any
                           _p.c.email.like(_like_escape(key) + "%", escape="\\"))]
     if "@" in text:         # an address: neither a name nor a userid has one
         return list(conn.execute(queries[0]).all())
-    pattern = "%" + _like_escape(text) + "%"
-    # SQLite's LIKE ignores case already (ASCII, as its lower() does); PostgreSQL's ILIKE ignores it for all
-    names = _p.c.display_name.like if conn.dialect.name == "sqlite" else _p.c.display_name.ilike
-    queries.append(stmt.where(names(pattern, escape="\\")))
+    for name in (name_key(_p.c.display_name), last_word_key(_p.c.display_name)):
+        if conn.dialect.name == "sqlite":       # its lower() and its index order are bytes: a range of the index
+            start = "".join(c.lower() if c.isascii() else c for c in text)
+            queries.append(stmt.where(name >= start, name < start + "\uffff"))
+        else:                                   # LIKE 'start%' on a text_pattern_ops index, whatever the collation
+            queries.append(stmt.where(name.like(_like_escape(text.lower()) + "%", escape="\\")))
     cucm = _cucm_sources(rt)
     if cucm:
         owners = select(_sr.c.email_key).where(_sr.c.source.in_(cucm), _sr.c.email_key.is_not(None),
-                                               _userid() == text.lower())
+                                               userid_key(_sr.c.data) == text.lower())
         queries.append(stmt.where(_p.c.email.in_(owners)))
     rows: dict[str, Any] = {}
     for query in queries:

@@ -153,8 +153,10 @@ def sources_of(conn: Any, rt: Runtime, key: str, ad_guid: str | None) -> dict[st
     cond = _sr.c.email_key == key
     if ad_guid:
         cond = cond | (_sr.c.source_key == ad_guid)
-    return _grouped(conn.execute(select(_sr.c.email_key, *_RECORD).where(_sr.c.source.in_(_source_names(rt)), cond)
-                                 .order_by(_sr.c.source, _sr.c.source_key)).all())
+    # sorted here, not by ORDER BY source, source_key: SQLite would walk the primary key for it, every record of
+    # the source (0.13 s at 400,000 people), instead of the (source, email_key) index
+    return _grouped(sorted(conn.execute(select(_sr.c.email_key, *_RECORD).where(
+        _sr.c.source.in_(_source_names(rt)), cond)).all(), key=lambda r: (r.source, r.source_key)))
 
 
 def in_conflict(conn: Any, keys: Sequence[str]) -> set[str]:

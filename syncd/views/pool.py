@@ -1,13 +1,14 @@
 """The license pool's records, for the dashboard's licenses page and ``GET /api/v1/licenses/pool``: the active
-Grace licenses by expiry (and their expiries alone, for the Grace timeline), the Demonstration grants with how
+Grace licenses by expiry (and how many expire each week, for the Grace timeline), the Demonstration grants with how
 many of each are held, and the purchases. The counts of the pool are ``syncd.views.licenses``; these are the rows
 behind them."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Integer, cast, extract, func, literal, select
 
 from syncd.store import tables
 from syncd.views.common import iso
@@ -19,26 +20,41 @@ if TYPE_CHECKING:
 GRACE_LISTED = 500      # Grace licenses listed by ``pool`` (soonest first); ``grace_total`` counts them all
 
 
-def grace_expiries(rt: Runtime) -> list[str]:
-    """When each active Grace license expires, soonest first (the Grace timeline: one column of the holders)."""
+def grace_weeks(rt: Runtime, now: datetime, weeks: int) -> list[int]:
+    """How many active Grace licenses expire in each of the ``weeks`` weeks from ``now`` (the Grace timeline; the
+    first week also counts any already past, the last any later), counted in SQL by week: a few rows back rather
+    than one per holder (13,000 at 400,000 people)."""
     lic = tables.licenses
+    counts = [0] * weeks
     with rt.engine.connect() as conn:
-        return [iso(t) or "" for t in conn.execute(select(lic.c.expires_at).where(
-            lic.c.kind == "grace", lic.c.state == "active", lic.c.expires_at.is_not(None))
-            .order_by(lic.c.expires_at)).scalars()]
+        week = _weeks_from(conn, lic.c.expires_at, now).label("week")
+        for n, count in conn.execute(select(week, func.count()).where(
+                lic.c.kind == "grace", lic.c.state == "active", lic.c.expires_at.is_not(None)).group_by(week)):
+            counts[max(0, min(weeks - 1, int(n)))] += int(count)
+    return counts
+
+
+def _weeks_from(conn: Any, column: Any, now: datetime) -> Any:
+    """Whole weeks from ``now`` to ``column`` (a timestamp), truncated: julianday on SQLite, epoch seconds on
+    PostgreSQL."""
+    at = literal(now, type_=column.type)
+    if conn.dialect.name == "sqlite":
+        return cast((func.julianday(column) - func.julianday(at)) / 7, Integer)
+    return func.trunc(extract("epoch", column - at) / (7 * 86400))
 
 
 def pool(rt: Runtime, grace_limit: int = GRACE_LISTED) -> dict[str, Any]:
     """``{"grace": [{"email", "name", "management", "assigned_at", "expires_at"}], "grace_total",
     "demonstration_grants": [{"id", "count", "in_use", "granted_at", "expires_at", "actor"}], "purchases":
     [{"count", "at", "actor"}]}``: the first ``grace_limit`` Grace licenses soonest first (``grace_total``: how
-    many are held), grants and purchases newest first."""
+    many are held; equal expiries by when the person was first recorded, the order of the licenses' index), grants
+    and purchases newest first."""
     p, lic, g, pu = tables.people, tables.licenses, tables.demo_grants, tables.purchases
     with rt.engine.connect() as conn:
         grace = conn.execute(select(p.c.email, p.c.display_name, lic.c.management, lic.c.assigned_at,
                                     lic.c.expires_at).select_from(lic.join(p, p.c.id == lic.c.person_id))
                              .where(lic.c.kind == "grace", lic.c.state == "active")
-                             .order_by(lic.c.expires_at, p.c.email).limit(grace_limit)).all()
+                             .order_by(lic.c.expires_at, lic.c.person_id).limit(grace_limit)).all()
         total = conn.execute(select(func.count()).select_from(lic).where(
             lic.c.kind == "grace", lic.c.state == "active")).scalar_one()
         held = dict(conn.execute(select(lic.c.demo_grant_id, func.count()).where(lic.c.demo_grant_id.is_not(None))

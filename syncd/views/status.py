@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from connectors.base import Role
 from policy import notices
-from syncd.licensing.ledger import load_ledger
+from syncd.licensing.ledger import read_ledger
 from syncd.push import outbox
 from syncd.store import tables
 from syncd.store.locks import leader_lock
@@ -39,7 +39,7 @@ def status(rt: Runtime) -> dict[str, Any]:
         cursors = {r.source: {"updated_at": iso(r.updated_at), "run_id": r.run_id}
                    for r in conn.execute(select(tables.cursors))}
         people = person_counts(conn)
-        ledger, _ = load_ledger(conn)
+        ledger, _ = read_ledger(rt.engine, conn)
         last_scheduled_sync = conn.execute(select(func.max(runs.c.started_at)).where(
             runs.c.actor == SCHEDULER_ACTOR)).scalar_one()
         last_scheduled_sweep = conn.execute(select(func.max(j.c.at)).where(

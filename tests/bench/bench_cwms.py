@@ -33,14 +33,15 @@ from connectors.axlsim import Simulator as AxlSimulator
 from connectors.axlsim.population import generate
 from connectors.cwmssim import Simulator as CwmsSimulator
 from connectors.localserver import serve_until_signal
-from tests.bench.measure import timed
+from tests.bench.measure import timed_cpu
 from tests.e2e.cwmssite import mirrored
 
 
-def run(config: Path, *args: str, ok: tuple[int, ...] = (0, 1)) -> tuple[float, float, dict[str, Any]]:
-    """Wall seconds, peak RSS (MiB) and the `--json` output of one `syncd` command in a fresh child process."""
-    wall, rss, out = timed(config, "--json", *args, ok=ok)
-    return wall, rss, json.loads(out)
+def run(config: Path, *args: str, ok: tuple[int, ...] = (0, 1)) -> tuple[float, float, float, dict[str, Any]]:
+    """Wall seconds, peak RSS (MiB), CPU seconds and the `--json` output of one `syncd` command in a fresh child
+    process (its CPU includes the CWMS reading process)."""
+    wall, rss, cpu, out = timed_cpu(config, "--json", *args, ok=ok)
+    return wall, rss, cpu, json.loads(out)
 
 
 def write_config(root: Path, label: str, cucm: AxlSimulator, cwms: Any, push: str = "off") -> Path:
@@ -118,14 +119,14 @@ def main() -> int:
         print(f"simulators: {args.users} CUCM users, {len(ids)} CWMS accounts ready in "
               f"{time.monotonic() - started:.1f} s")
         plain, with_cwms = write_config(root, "plain", cucm, None), write_config(root, "cwms", cucm, cwms)
-        results: dict[str, tuple[float, float]] = {}
+        results: dict[str, tuple[float, float, float]] = {}
         read_seconds = cucm_seconds = 0.0
         for name in ("first full", "no-change full"):
-            wall, rss, _ = run(plain, "sync", "--full")
-            results[f"{name}, CUCM only"] = (wall, rss)
-            wall, rss, out = run(with_cwms, "sync", "--full")
+            wall, rss, cpu, _ = run(plain, "sync", "--full")
+            results[f"{name}, CUCM only"] = (wall, rss, cpu)
+            wall, rss, cpu, out = run(with_cwms, "sync", "--full")
             assert out["cwms"]["complete"] and out["cwms"]["read"] == len(ids), out["cwms"]
-            results[f"{name}, with CWMS"] = (wall, rss)
+            results[f"{name}, with CWMS"] = (wall, rss, cpu)
             cucm_seconds = next(s["seconds"] for s in out["sources"] if s["name"] == "cucm")
             read_seconds = out["cwms"]["seconds"]
         # P leaks: inactive people's accounts turned ACTIVATED. The first send is stopped (CWMS answers its first
@@ -138,18 +139,19 @@ def main() -> int:
         control(cwms, "POST", "/faults", {"kind": "failure", "count": 1, "op": "GetUser", "exception_id": "030002",
                                           "reason": "Incorrect user or password"}, session)
         run(pusher, "sync", "--full", ok=(69,))
-        wall, _, out = run(pusher, "push")
+        wall, _, _, out = run(pusher, "push")
         pushes = out["pushed"]
     shutil.rmtree(root, ignore_errors=True)
 
     print(f"\n{args.users} CUCM users, {len(ids)} CWMS accounts (pages of 500); {os.cpu_count()} CPUs; "
           f"{time.strftime('%Y-%m-%d')}; SQLite")
-    print(f"{'run':<32} {'seconds':>8} {'peak RSS MiB':>13}")
-    for name, (w, rss) in results.items():
-        print(f"{name:<32} {w:8.2f} {rss:13.0f}")
+    print(f"{'run':<32} {'seconds':>8} {'CPU s':>7} {'peak RSS MiB':>13}")
+    for name, (w, rss, cpu) in results.items():
+        print(f"{name:<32} {w:8.2f} {cpu:7.1f} {rss:13.0f}")
     for name in ("first full", "no-change full"):
-        (w0, r0), (w1, r1) = results[f"{name}, CUCM only"], results[f"{name}, with CWMS"]
-        print(f"{name}: with CWMS / without = {w1 / w0:.2f}x wall, +{(r1 - r0) * 1.048576:.0f} MB peak")
+        (w0, r0, c0), (w1, r1, c1) = results[f"{name}, CUCM only"], results[f"{name}, with CWMS"]
+        print(f"{name}: with CWMS / without = {w1 / w0:.2f}x wall, {c1 / c0:.2f}x CPU, "
+              f"+{(r1 - r0) * 1.048576:.0f} MB peak")
     print(f"CWMS read: {len(ids)} accounts in {read_seconds:.1f} s = {len(ids) / read_seconds:.0f} accounts/s, "
           f"beside the CUCM read's {cucm_seconds:.1f} s (they overlap)")
     print(f"pushes: {pushes} in {wall:.1f} s = {pushes / wall:.0f} pushes/s (GetUser + SetUser each, one at a time)")

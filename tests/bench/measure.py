@@ -1,4 +1,5 @@
-"""What the benchmarks share: one `syncd` command in a fresh child process, with its wall time and peak RSS."""
+"""What the benchmarks share: one `syncd` command in a fresh child process, with its wall time, peak RSS and CPU time
+(its own and its children's, such as the CWMS reading process)."""
 
 from __future__ import annotations
 
@@ -11,19 +12,26 @@ from pathlib import Path
 
 SYNCD = shutil.which("syncd", path=str(Path(sys.executable).parent)) or "syncd"
 
-# A child that runs the command and reports how long it took and the most memory it held (ru_maxrss of its child).
+# A child that runs the command and reports how long it took, the most memory one process of it held (ru_maxrss)
+# and the CPU seconds it and its descendants used.
 _TIMER = ("import json, resource, subprocess, sys, time; t = time.monotonic(); "
           "r = subprocess.run(sys.argv[1:], capture_output=True, text=True); w = time.monotonic() - t; "
-          "rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024; "
-          "print(json.dumps({'wall': w, 'rss': rss, 'out': r.stdout, 'err': r.stderr[-2000:], "
-          "'rc': r.returncode}))")
+          "u = resource.getrusage(resource.RUSAGE_CHILDREN); "
+          "print(json.dumps({'wall': w, 'rss': u.ru_maxrss / 1024, 'cpu': u.ru_utime + u.ru_stime, "
+          "'out': r.stdout, 'err': r.stderr[-2000:], 'rc': r.returncode}))")
 
 
 def timed(config: Path, *args: str, ok: tuple[int, ...] = (0, 1)) -> tuple[float, float, str]:
     """Wall seconds, peak RSS (MiB) and stdout of `syncd --config CONFIG ARGS`; exits the benchmark with the
     command's stderr when its exit code is not in ``ok``."""
+    wall, rss, _, out = timed_cpu(config, *args, ok=ok)
+    return wall, rss, out
+
+
+def timed_cpu(config: Path, *args: str, ok: tuple[int, ...] = (0, 1)) -> tuple[float, float, float, str]:
+    """:func:`timed`, with the CPU seconds (user and system) after the peak RSS."""
     got = json.loads(subprocess.run([sys.executable, "-c", _TIMER, SYNCD, "--config", str(config), *args],
                                     capture_output=True, text=True, env={**os.environ, "SYNCD_CONFIG": ""}).stdout)
     if got["rc"] not in ok:
         raise SystemExit(f"syncd {' '.join(args)} failed ({got['rc']}): {got['err']}")
-    return got["wall"], got["rss"], got["out"]
+    return got["wall"], got["rss"], got["cpu"], got["out"]

@@ -1,7 +1,10 @@
 """The dashboard in headless Chromium (DESIGN.md section 13), against one real `syncd run` for the whole module.
 
 Its database is filled by real syncs from the AXL simulator (a user's display name is ``<script>alert(1)</script>``),
-a purchase and a Demonstration grant by the CLI, and hosts by ``POST /api/v1/meetings``. The daemon has a read
+a purchase and a Demonstration grant by the CLI, and hosts by ``POST /api/v1/meetings``. ``[cwms]`` reads the CWMS
+simulator (its accounts mirror the CUCM users) with ``push = "on"`` and ``push_activations``: the first sync
+deactivates one leak (an inactive CUCM user whose account is ACTIVATED) and has one activation refused by the
+site's host limit, so the CWMS outbox shows a done row and a failed one. The daemon has a read
 token, so the browser logs in first; each page must then load with no console error and no failed request, the
 overview must show the figures of ``GET /api/v1/licenses``, a search must find a person by CUCM userid, and the
 hostile name must show as text and run nothing. Screenshots of every page go to the artifacts folder; the
@@ -22,7 +25,9 @@ import httpx
 import pytest
 
 from connectors.axlsim import Simulator
+from connectors.cwmssim import Simulator as CwmsSimulator
 from tests.browser.harness import REPO, Browser, artifacts, ensure_chromium
+from tests.e2e.cwmssite import mirror
 from tests.integration.daemon.harness import TOKEN, Daemon
 
 XSS = "<script>alert(1)</script>"
@@ -33,8 +38,9 @@ pytestmark = pytest.mark.slow
 
 
 class Dashboard:
-    def __init__(self, daemon: Daemon, sim: Simulator) -> None:
+    def __init__(self, daemon: Daemon, sim: Simulator, leak: str, refused: str) -> None:
         self.daemon, self.sim = daemon, sim
+        self.leak, self.refused = leak, refused        # the e-mails of the pushed leak and the refused activation
         self.base = daemon.base_url
 
     def api(self, path: str, token: str | None = READ_TOKEN) -> httpx.Response:
@@ -49,13 +55,23 @@ class Dashboard:
 def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dashboard]:
     ensure_chromium()
     root = tmp_path_factory.mktemp("dashboard")
-    with Simulator(300, seed=5, tls=True) as sim:
+    with Simulator(300, seed=5, tls=True) as sim, CwmsSimulator(0, tls=True, host_limit=0) as cwms:
         sim.add_user("xss.user", "xss.user@example.com", XSS, None)
+        ids = mirror(sim, cwms)
+        mailed = [u for u in sim.population if u.mailid and u.mailid.casefold() in ids]
+        leak = next(u.mailid.casefold() for u in mailed if u.status != 1)
+        refused = next(u.mailid.casefold() for u in mailed if u.status == 1 and u.userid != "xss.user")
+        cwms.set_active(ids[leak], "ACTIVATED")         # inactive in CUCM: a leak, deactivated by the push
+        cwms.set_active(ids[refused], "DEACTIVATED")    # active in CUCM: activated, which the host limit refuses
         d = Daemon(root, f"sqlite:///{root}/syncd.db", sim.url, sim.username, sim.password, str(sim.ca_file),
                    incremental_every="1h")
         read = d.write_secret("read.token", READ_TOKEN)
-        d.secrets.append(READ_TOKEN)
-        d.config_text = d.config_text.replace("[api]\n", f'[api]\nread_token_file = "{read}"\n', 1)
+        cwms_secret = d.write_secret("cwms.secret", cwms.password)
+        d.secrets += [READ_TOKEN, cwms.password]
+        d.config_text = d.config_text.replace("[api]\n", f'[api]\nread_token_file = "{read}"\n', 1) + (
+            f'\n[cwms]\nurl = "{cwms.url}"\nsite_name = "{cwms.site_name}"\nusername = "{cwms.username}"\n'
+            f'password_file = "{cwms_secret}"\nca_file = "{cwms.ca_file}"\npush = "on"\npush_activations = true\n'
+            "retries = 1\ntimeout = 5\n")
         d.config.write_text(d.config_text)
         d.run("sync")
         d.run("licenses", "purchase", "3")
@@ -69,7 +85,7 @@ def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dashboard]:
                     r = c.post("/api/v1/meetings", json={"host": host, "meeting_id": f"m{i}"})
                     assert r.status_code == 201, r.text
                 assert c.post("/api/v1/sync", json={"wait": True}).status_code == 200
-            yield Dashboard(d, sim)
+            yield Dashboard(d, sim, leak, refused)
         finally:
             d.close()
     for line in d.lines:
@@ -156,9 +172,9 @@ def test_every_page_loads_without_an_error(dashboard: Dashboard, browser: Browse
              "journal-person": "/ui/journal?" + urllib.parse.urlencode({"person": holder, "event": "license"})}
     nav = {a.get_attribute("href") for a in visit(browser, dashboard, "/ui/").find_elements(By.CSS_SELECTOR,
                                                                                              "header nav a")}
-    if dashboard.url("/ui/outbox") in nav:
-        pages["outbox"] = "/ui/outbox"
-    assert {dashboard.url(p) for p in pages.values() if "?" not in p} >= nav - {dashboard.url("/ui/outbox")}
+    assert dashboard.url("/ui/outbox") in nav           # [cwms] is configured
+    pages.update({"outbox": "/ui/outbox", "outbox-failed": "/ui/outbox?state=failed"})
+    assert {dashboard.url(p) for p in pages.values() if "?" not in p} >= nav
     for name, path in pages.items():
         driver = visit(browser, dashboard, path, shot=name)
         assert driver.execute_script("return document.contentType") == "text/html"
@@ -169,6 +185,28 @@ def test_every_page_loads_without_an_error(dashboard: Dashboard, browser: Browse
     driver.find_element(By.CSS_SELECTOR, "a[rel=next]").click()
     assert "after=" in driver.current_url and driver.find_elements(By.CSS_SELECTOR, "#people tbody tr")
     assert browser.console_errors() == []
+
+
+def test_the_outbox_shows_the_pushed_leak_and_the_refused_activation(dashboard: Dashboard,
+                                                                     browser: Browser) -> None:
+    from selenium.webdriver.common.by import By
+
+    driver = visit(browser, dashboard, "/ui/outbox")
+    counts = {s: int(driver.find_element(By.ID, f"outbox_{s}").text) for s in ("pending", "failed", "done")}
+    assert counts == {"pending": 0, "failed": 1, "done": 1}, counts
+    rows = {r.find_element(By.TAG_NAME, "a").text: r for r in driver.find_elements(By.CSS_SELECTOR, "tbody tr")}
+    assert set(rows) == {dashboard.leak, dashboard.refused}, set(rows)
+    failed = rows[dashboard.refused]
+
+    def cells(row: Any) -> list[str]:
+        return [td.text for td in row.find_elements(By.TAG_NAME, "td")]
+
+    assert "failed" in failed.get_attribute("class").split() and cells(failed)[2:4] == ["activate", "failed"]
+    assert failed.find_element(By.TAG_NAME, "code").text == "030048"      # CWMS's exceptionID, as it said it
+    assert cells(rows[dashboard.leak])[2:4] == ["deactivate", "done"]
+    driver = visit(browser, dashboard, "/ui/outbox?state=failed")
+    assert [r.find_element(By.TAG_NAME, "a").text for r in driver.find_elements(By.CSS_SELECTOR, "tbody tr")] \
+        == [dashboard.refused]
 
 
 def test_the_overview_shows_the_api_figures(dashboard: Dashboard, browser: Browser) -> None:
@@ -195,6 +233,7 @@ def test_the_overview_shows_the_api_figures(dashboard: Dashboard, browser: Brows
 def test_a_search_finds_a_person_by_cucm_userid(dashboard: Dashboard, browser: Browser) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import WebDriverWait
 
     listed = dashboard.api("/api/v1/people?limit=300").json()["people"]
     person = next(p for p in listed if p["userids"] and not p["email"].startswith(p["userids"][0].lower()))
@@ -202,6 +241,8 @@ def test_a_search_finds_a_person_by_cucm_userid(dashboard: Dashboard, browser: B
     driver = visit(browser, dashboard, "/ui/people")
     box = driver.find_element(By.NAME, "q")
     box.send_keys(userid.upper(), Keys.ENTER)               # userids match whatever their case
+    WebDriverWait(driver, 10).until(lambda d: "q=" in d.current_url            # the search's page, not the last
+                                    and d.execute_script("return document.readyState") == "complete")
     rows = driver.find_elements(By.CSS_SELECTOR, "#people tbody tr")
     found = {r.find_element(By.TAG_NAME, "a").text: r.text for r in rows}
     assert person["email"] in found, (userid, found)
@@ -214,7 +255,7 @@ def test_a_hostile_display_name_shows_as_text(dashboard: Dashboard, browser: Bro
     from selenium.common.exceptions import NoAlertPresentException
     from selenium.webdriver.common.by import By
 
-    for path in ("/ui/people?q=script", "/ui/people/xss.user%40example.com"):
+    for path in ("/ui/people?q=%3Cscript", "/ui/people/xss.user%40example.com"):
         driver = visit(browser, dashboard, path)
         with pytest.raises(NoAlertPresentException):
             driver.switch_to.alert.text     # noqa: B018 (reading it is the check)

@@ -7,18 +7,24 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
 import pytest
+from sqlalchemy import delete, select
 from starlette.testclient import TestClient
 
 from connectors.axlsim import Simulator
 from syncd.app import App
 from syncd.daemon.api import create_app
+from syncd.daemon.dashboard import svg
 from syncd.daemon.service import Daemon
 from syncd.settings import load_config
+from syncd.store import tables
+from syncd.store.db import begin_write
 from syncd.sync.pipeline import run_sync
+from syncd.views import pool
 from syncd.views.people import users_list
 from tests.e2e.site import CucmSite
 from tests.pgfixture import _conninfo, schema_url
@@ -101,10 +107,13 @@ def test_search_by_email_userid_and_name(synced: tuple[TestClient, App]) -> None
 
     assert person["email"] in found(userid.swapcase())
     assert person["email"] in found(person["email"][:6].upper())
-    assert person["email"] in found(name.split()[-1].lower())
+    assert person["email"] in found(name.split()[-1].lower())      # the start of a name's last word
+    assert person["email"] in found(name.split()[0][:3].upper())    # of its first
+    first, last = name.split()[0], name.split()[-1]
+    assert len(first) > 2 and person["email"] not in found(first[1:] + " " + last)     # not from its middle
     assert found("xss.user") == ["xss.user@example.com"]
     assert found("no such person anywhere") == []
-    html = client.get("/ui/people", params={"q": "script>"}).text
+    html = client.get("/ui/people", params={"q": "<SCRIPT>"}).text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and XSS not in html
 
 
@@ -143,3 +152,30 @@ def test_empty_states_say_what_to_do(tmp_path: Path) -> None:
             assert "No sync has run yet" in client.get("/ui/runs").text
         finally:
             rt.engine.dispose()
+
+
+def test_the_grace_timeline_counts_each_week_in_sql(synced: tuple[TestClient, App]) -> None:
+    """``grace_weeks`` (julianday on SQLite, epoch seconds on PostgreSQL) puts each active Grace license in the week
+    its expiry falls in, counted from now: past ones in the first, later ones in the last."""
+    _, rt = synced
+    now = datetime.now(UTC)
+    offsets = [timedelta(days=-3), timedelta(hours=1), timedelta(days=6, hours=23), timedelta(days=7, hours=1),
+               timedelta(days=100), timedelta(days=400)]
+    p, lic = tables.people, tables.licenses
+    with rt.engine.connect() as conn:
+        ids = list(conn.execute(select(p.c.id).where(p.c.id.not_in(select(lic.c.person_id)))
+                                .order_by(p.c.id).limit(len(offsets) + 1)).scalars())
+    rows = [{"person_id": pid, "kind": "grace", "management": "local", "assigned_at": now, "expires_at": now + off,
+             "state": "active", "demo_grant_id": None} for pid, off in zip(ids, offsets, strict=False)]
+    rows.append({**rows[0], "person_id": ids[-1], "state": "expired"})       # not counted: expired
+    with begin_write(rt.engine) as conn:
+        conn.execute(lic.insert(), rows)
+    try:
+        want = [0] * svg.WEEKS
+        for off in offsets:
+            want[max(0, min(svg.WEEKS - 1, int(off / timedelta(weeks=1))))] += 1
+        assert pool.grace_weeks(rt, now, svg.WEEKS) == want
+        assert want[:2] == [3, 1] and want[-1] == 1 and sum(want) == len(offsets)
+    finally:
+        with begin_write(rt.engine) as conn:
+            conn.execute(delete(lic).where(lic.c.person_id.in_(ids)))

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from syncd import errors
-from syncd.daemon.dashboard import auth
+from syncd.daemon.dashboard import auth, svg
 from syncd.daemon.dashboard.render import page, secure
 from syncd.daemon.health import health
 from syncd.licensing import inputs
@@ -122,7 +122,7 @@ async def overview(request: Request) -> Response:
         healthy, body = health(rt, now)
         return {"report": licenses.license_report(rt, now), "healthy": healthy, "health": body,
                 "runs": runs.recent_runs(rt, live), "history": history.run_history(rt),
-                "grace": pool.grace_expiries(rt), "now": now}
+                "grace": pool.grace_weeks(rt, now, svg.WEEKS), "now": now}
     return _render(request, "overview.html", **await run_in_threadpool(gather))
 
 
@@ -160,7 +160,7 @@ async def license_page(request: Request) -> Response:
     def gather() -> dict[str, Any]:
         now = datetime.now(UTC)
         return {"report": licenses.license_report(rt, now), "pool": pool.pool(rt),
-                "expiries": pool.grace_expiries(rt), "now": now}
+                "weeks": pool.grace_weeks(rt, now, svg.WEEKS), "now": now}
     return _render(request, "licenses.html", **await run_in_threadpool(gather))
 
 

@@ -5,7 +5,7 @@ Text in them is escaped like any other; each bar has a ``<title>`` (its tooltip)
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from markupsafe import Markup, escape
@@ -31,13 +31,9 @@ def _num(v: float) -> str:
     return f"{v:.0f}" if v >= 10 or float(v).is_integer() else f"{v:.1f}"
 
 
-def grace_timeline(expiries: Sequence[str], now: datetime | None = None) -> Markup:
-    """Bars of the Grace licenses expiring in each of the next weeks (``syncd.views.pool.grace_expiries``)."""
-    now = now or datetime.now(UTC)
-    counts = [0] * WEEKS
-    for t in expiries:
-        week = int((datetime.fromisoformat(t) - now) / timedelta(weeks=1))
-        counts[max(0, min(WEEKS - 1, week))] += 1
+def grace_timeline(counts: Sequence[int], now: datetime) -> Markup:
+    """Bars of the Grace licenses expiring in each of the ``WEEKS`` weeks from ``now``
+    (``syncd.views.pool.grace_weeks``)."""
     top = max(counts) or 1
     slot = (WIDTH - PAD - 8) / WEEKS
     body = _axis(top, "Grace licenses expiring per week")

@@ -13,13 +13,15 @@ from pathlib import Path
 import pytest
 
 from connectors.cucm.fact import CucmFact
+from policy import Reserve
 from syncd import errors
 from syncd.app import App
 from syncd.licensing import admin
 from syncd.licensing.cache import ledger_cache
-from syncd.licensing.ledger import load_ledger, lock_ledger
+from syncd.licensing.ledger import decide_and_save, load_ledger, lock_ledger, read_ledger
 from syncd.licensing.stored import load_stored_ledger
 from syncd.settings import load_config
+from syncd.store import tables
 from syncd.store.db import begin_write
 from syncd.sync import state
 from syncd.sync.apply import apply_plan
@@ -54,11 +56,14 @@ def _sync(rt: App, status: dict[int, int], now: datetime) -> None:
 
 def _check(rt: App) -> None:
     """The cached ledger and ids equal a fresh load, both read under the ledger lock; so does what a reader
-    without the lock gets (the snapshot, used only if no journal row came after it)."""
+    without the lock gets (the snapshot, used only if no journal row came after it), and what a report gets
+    (``read_ledger``: a stale snapshot brought up to date and kept without the lock)."""
     with rt.engine.connect() as conn:
+        reported = read_ledger(rt.engine, conn, [_email(0)])
         read = load_ledger(conn, [_email(0)])
         stored_then = load_stored_ledger(conn, [_email(0)])
     assert read == stored_then
+    assert reported == stored_then
     with begin_write(rt.engine) as conn:
         lock_ledger(conn)
         snap = ledger_cache(rt.engine).current(conn)
@@ -129,3 +134,32 @@ def test_a_decision_starts_from_the_last_one_without_reloading_the_holders(db_ur
     assert not [s for s in counter.statements if "licenses" in s and s.lstrip().upper().startswith("SELECT")]
     _check(rt)
     rt.engine.dispose()
+
+
+def test_a_report_during_a_decision_keeps_no_ledger_the_decision_changes(db_url: str, tmp_path: Path) -> None:
+    """A report read while another node's decision is under way (its licenses and journal rows written, not yet
+    committed) shows the ledger before it, and the next report the ledger after it: what it kept was no later
+    than its position (on PostgreSQL the ledger lock is busy then, so nothing is kept at all)."""
+    writer, reporter = _runtime(db_url, tmp_path, "writer"), _runtime(db_url, tmp_path, "reporter")
+    _sync(writer, {n: 1 for n in range(PEOPLE)}, datetime.now(UTC))
+    admin.purchase(writer, 2)
+    try:
+        with reporter.engine.connect() as conn:
+            before = read_ledger(reporter.engine, conn)[0]
+        assert before.people == {}
+        with begin_write(writer.engine) as conn:
+            decide_and_save(conn, writer, Reserve(_email(3)), [_email(3)], datetime.now(UTC))
+            if conn.dialect.name == "postgresql":   # a write without the lock commits a later journal id first
+                with begin_write(reporter.engine) as other:
+                    other.execute(tables.journal.insert().values(at=datetime.now(UTC), actor="x", event="refused",
+                                                                 sentence="a refused plan"))
+            with reporter.engine.connect() as other:
+                during = read_ledger(reporter.engine, other)[0]
+            assert during == before
+        with reporter.engine.connect() as conn:
+            after = read_ledger(reporter.engine, conn)[0]
+            assert after == load_stored_ledger(conn)[0]
+        assert after.people[_email(3)].license is not None
+    finally:
+        for rt in (writer, reporter):
+            rt.engine.dispose()
