@@ -6,7 +6,6 @@ from __future__ import annotations
 import urllib.parse
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
-from importlib.util import find_spec
 from typing import Any, Protocol
 
 from starlette.concurrency import run_in_threadpool
@@ -21,15 +20,12 @@ from syncd.licensing import inputs
 from syncd.logging import get_logger
 from syncd.runtime import Runtime
 from syncd.store.db import DatabaseUnavailable, DiskFull
-from syncd.views import conflicts, explain, history, licenses, pages, people, pool, runs, status
+from syncd.views import conflicts, explain, history, licenses, outbox, pages, people, pool, runs, status
 
 log = get_logger("syncd.dashboard")
 
-HAS_OUTBOX = find_spec("syncd.views.outbox") is not None
 NAV = [("/ui/", "Overview"), ("/ui/people", "People"), ("/ui/licenses", "Licenses"), ("/ui/runs", "Runs"),
-       ("/ui/conflicts", "Conflicts and warnings"), ("/ui/journal", "Journal")]
-if HAS_OUTBOX:
-    NAV.append(("/ui/outbox", "CWMS outbox"))
+       ("/ui/conflicts", "Conflicts and warnings"), ("/ui/journal", "Journal"), ("/ui/outbox", "CWMS outbox")]
 PERSON_JOURNAL = 100
 MAX_LOGIN_BODY = 4096
 
@@ -202,7 +198,6 @@ async def journal_page(request: Request) -> Response:
 
 
 async def outbox_page(request: Request) -> Response:
-    from syncd.views import outbox
 
     state = _param(request, "state", tuple(outbox.STATES))
     rt = _service(request).api_runtime

@@ -44,13 +44,12 @@ def dashboard_app(service: pages.Service) -> Starlette:
         Route("/runs", g(pages.runs_page), methods=["GET"]),
         Route("/conflicts", g(pages.conflicts_page), methods=["GET"]),
         Route("/journal", g(pages.journal_page), methods=["GET"]),
+        Route("/outbox", g(pages.outbox_page), methods=["GET"]),
         Route("/login", pages.login_form, methods=["GET"]),
         Route("/login", pages.login, methods=["POST"]),
         Route("/logout", pages.logout, methods=["POST"]),
         Mount("/static", app=StaticFiles(packages=[("syncd.daemon.dashboard", "static")]), name="static"),
     ]
-    if pages.HAS_OUTBOX:
-        routes.insert(-4, Route("/outbox", g(pages.outbox_page), methods=["GET"]))
     app = Starlette(routes=routes)
     app.state.service = service
     return app
