@@ -18,6 +18,7 @@ from connectors.options import (
     http_url,
     refuse_plain_http,
 )
+from connectors.transport import host_port
 
 MAX_PAGE = 500
 """LstsummaryUser's largest ``maximumNum`` (reference section 5)."""
@@ -57,6 +58,11 @@ class CwmsOptions(PasswordOptions):
 
     def owner(self) -> str:
         return "cwms"
+
+    @property
+    def site(self) -> str:
+        """How messages name the site: its siteName and host (``CWMS site cwms (cwms.example.com:443)``)."""
+        return f"CWMS site {self.site_name} ({host_port(self.url)})"
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from connectors.base import ALREADY, DONE, FAILED, RETRY, PushResult
-from connectors.transport import host_port, one_line
+from connectors.transport import one_line
 
 from .client import BAD_CREDENTIALS, USER_NOT_FOUND, CwmsClient, CwmsError
 
@@ -38,7 +38,7 @@ class CwmsSink:
 
     def __init__(self, client: CwmsClient) -> None:
         self.client = client
-        self.site = f"CWMS site {client.opts.site_name} ({host_port(client.opts.url)})"
+        self.site = client.opts.site
 
     def close(self) -> None:
         self.client.close()

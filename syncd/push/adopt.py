@@ -24,7 +24,6 @@ from connectors.cwms.records import CwmsAccount
 from connectors.emails import email_key
 from connectors.transport import one_line
 from syncd import errors, journal
-from syncd.push.read import site_name
 from syncd.runtime import Runtime
 from syncd.settings.sources import RESERVED
 from syncd.store import bulk, tables
@@ -94,7 +93,7 @@ def adopt_site(rt: Runtime, now: datetime, *, dry_run: bool = False) -> Adopted:
     try:
         accounts = list(client.list_accounts())
     except CwmsError as e:
-        raise errors.UserError(f"{site_name(client.opts)}: {one_line(e, 240)}", errors.SOURCE_UNAVAILABLE) from None
+        raise errors.UserError(f"{client.opts.site}: {one_line(e, 240)}", errors.SOURCE_UNAVAILABLE) from None
     finally:
         client.close()
     run_id = uuid.uuid4().hex

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from connectors.cwms.client import CwmsClient, CwmsError
 from connectors.cwms.options import CwmsOptions
-from connectors.transport import host_port, one_line
+from connectors.transport import one_line
 from syncd.logging import get_logger
 from syncd.push.drift import Accounts
 
@@ -27,11 +27,6 @@ class CwmsRead:
     seconds: float
 
 
-def site_name(opts: CwmsOptions) -> str:
-    """How messages name the site: its siteName and host."""
-    return f"CWMS site {opts.site_name} ({host_port(opts.url)})"
-
-
 def read_accounts(opts: CwmsOptions, pages: Iterable[list[str]]) -> CwmsRead:
     """Every account of the site from ``pages`` (:meth:`CwmsClient.list_pages` or
     :func:`connectors.cwms.apart.list_pages_apart`); a failure comes back as an incomplete read with a one-line
@@ -43,7 +38,7 @@ def read_accounts(opts: CwmsOptions, pages: Iterable[list[str]]) -> CwmsRead:
         for rows in pages:
             accounts.add_page(rows)
     except CwmsError as e:
-        error = f"{site_name(opts)}: {one_line(e, 240)}"
+        error = f"{opts.site}: {one_line(e, 240)}"
     seconds = time.monotonic() - started
     (log.info if error is None else log.warning)(
         "cwms read", site=opts.site_name, complete=error is None, accounts=accounts.read, error=error,
