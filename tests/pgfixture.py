@@ -18,6 +18,10 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from sqlalchemy.engine import Engine
+
+from syncd.store.db import make_engine
+from syncd.store.migrate import upgrade
 
 PG_HOST = "127.0.0.1"
 PG_PORT = 5432
@@ -84,3 +88,12 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"sqlite:///{tmp_path / 'syncd.db'}"
     url: str = request.getfixturevalue("pg_url")
     return url
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    """A migrated engine on ``db_url`` (SQLite, then PostgreSQL)."""
+    eng = make_engine(db_url)
+    upgrade(eng)
+    yield eng
+    eng.dispose()

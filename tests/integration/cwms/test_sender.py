@@ -4,11 +4,10 @@ nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
@@ -19,19 +18,10 @@ from syncd.push import outbox
 from syncd.push.drift import ACTIVATE, DEACTIVATE, PlannedPush
 from syncd.push.sender import send_pending
 from syncd.store import tables
-from syncd.store.db import begin_write, make_engine
-from syncd.store.migrate import upgrade
+from syncd.store.db import begin_write
 
 MakeClient = Callable[..., CwmsClient]
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
-    eng = make_engine(db_url)
-    upgrade(eng)
-    yield eng
-    eng.dispose()
 
 
 def _ids(sim: Simulator, active: str, n: int) -> list[str]:

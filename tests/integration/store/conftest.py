@@ -1,4 +1,5 @@
-"""Fixtures of the store tests: a migrated engine on SQLite and on PostgreSQL (one schema per test).
+"""Fixtures of the store tests: a migrated engine on PostgreSQL (one schema per test); ``engine`` (SQLite, then
+PostgreSQL) comes from the ``tests.pgfixture`` plugin.
 
 ``db_url``, ``pg_url`` and ``pg_role`` come from the ``tests.pgfixture`` plugin (registered in tests/conftest.py).
 """
@@ -12,14 +13,6 @@ from sqlalchemy.engine import Engine
 
 from syncd.store.db import make_engine
 from syncd.store.migrate import upgrade
-
-
-@pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
-    eng = make_engine(db_url)
-    upgrade(eng)
-    yield eng
-    eng.dispose()
 
 
 @pytest.fixture
