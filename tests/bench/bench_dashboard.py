@@ -10,12 +10,10 @@ worst milliseconds and PostgreSQL's median as a ratio of SQLite's. Not a test: n
 from __future__ import annotations
 
 import argparse
-import contextlib
 import statistics
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +22,8 @@ for path in (ROOT, ROOT / "tests" / "bench"):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 
-from bench_users_list import PG, build  # noqa: E402
+from bench_users_list import build  # noqa: E402
+from measure import pg_schema  # noqa: E402
 from starlette.testclient import TestClient  # noqa: E402
 
 from syncd.app import App  # noqa: E402
@@ -96,17 +95,8 @@ def main() -> int:
         (root / "cucm.jsonl").write_text("")
         results["sqlite"] = bench("sqlite", f"sqlite:///{root / 'syncd.db'}", root, args.people, args.repeat)
         if not args.no_postgres:
-            import psycopg
-
-            schema = f"bench_{uuid.uuid4().hex[:8]}"
-            with psycopg.connect(PG, autocommit=True) as c:
-                c.execute(f'CREATE SCHEMA "{schema}"')
-            try:
-                url = f"postgresql+psycopg://postgres@127.0.0.1:5432/test?options=-csearch_path%3D{schema}"
+            with pg_schema() as url:
                 results["postgresql"] = bench("postgresql", url, root, args.people, args.repeat)
-            finally:
-                with psycopg.connect(PG, autocommit=True) as c, contextlib.suppress(psycopg.Error):
-                    c.execute(f'DROP SCHEMA "{schema}" CASCADE')
     print(f"dashboard pages at {args.people:,} people (median and worst of {args.repeat} renders, in process)")
     print(f"{'page':<32}" + "".join(f"{db + ' ms':>18}{'worst':>8}" for db in results) +
           (f"{'PG vs SQLite':>14}" if len(results) > 1 else ""))

@@ -9,18 +9,18 @@ test: nothing here fails on a time.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.bench.measure import timed
+from tests.bench.measure import pg_schema, timed
 
 
 def main() -> int:
@@ -29,15 +29,9 @@ def main() -> int:
     ap.add_argument("--postgres", action="store_true", help="PostgreSQL on 127.0.0.1:5432 instead of SQLite")
     args = ap.parse_args()
     root = Path(tempfile.mkdtemp(prefix="bench-import-"))
-    schema = f"bench_{uuid.uuid4().hex[:8]}"
-    url = f"sqlite:///{root / 'syncd.db'}"
-    if args.postgres:
-        import psycopg
-
-        with psycopg.connect("host=127.0.0.1 dbname=test user=postgres", autocommit=True) as c:
-            c.execute(f'CREATE SCHEMA "{schema}"')
-        url = f"postgresql+psycopg://postgres@127.0.0.1:5432/test?options=-csearch_path%3D{schema}"
-    try:
+    with contextlib.ExitStack() as stack:
+        stack.callback(shutil.rmtree, root, ignore_errors=True)
+        url = stack.enter_context(pg_schema()) if args.postgres else f"sqlite:///{root / 'syncd.db'}"
         users = root / "users.jsonl"
         with users.open("w") as fh:
             for n in range(1, args.rows + 1):
@@ -58,13 +52,6 @@ def main() -> int:
         wall, rss, out = timed(config, "--json", "licenses", "import", str(holdings))
         imported = json.loads(out)["imported"]
         verify, _, verdict = timed(config, "db", "verify")
-    finally:
-        if args.postgres:
-            import psycopg
-
-            with psycopg.connect("host=127.0.0.1 dbname=test user=postgres", autocommit=True) as c:
-                c.execute(f'DROP SCHEMA "{schema}" CASCADE')
-        shutil.rmtree(root, ignore_errors=True)
     print(f"\n{args.rows} holdings into {args.rows} people ({'PostgreSQL' if args.postgres else 'SQLite'}); "
           f"{os.cpu_count()} CPUs; {time.strftime('%Y-%m-%d')}")
     print(f"sync of the people: {sync:.1f} s")

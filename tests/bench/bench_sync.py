@@ -18,14 +18,13 @@ import shutil
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from connectors.axlsim import Simulator
-from tests.bench.measure import timed
+from tests.bench.measure import pg_schema, timed
 
 
 def run(config: Path, *args: str) -> tuple[float, float, float]:
@@ -76,7 +75,6 @@ def main() -> int:
     args = ap.parse_args()
     root = Path(tempfile.mkdtemp(prefix="bench-sync-"))
     results: dict[str, dict[str, tuple[float, float, float]]] = {}
-    schema = f"bench_{uuid.uuid4().hex[:8]}"
     with contextlib.ExitStack() as stack:
         ad = ""
         if args.samba:
@@ -93,16 +91,8 @@ def main() -> int:
         print(f"simulator: {args.users} users ready in {time.monotonic() - started:.1f} s")
         results["sqlite"] = bench("sqlite", f"sqlite:///{root / 'syncd.db'}", sim, root, ad)
         if not args.no_postgres:
-            import psycopg
-
-            with psycopg.connect("host=127.0.0.1 dbname=test user=postgres", autocommit=True) as c:
-                c.execute(f'CREATE SCHEMA "{schema}"')
-            try:
-                url = f"postgresql+psycopg://postgres@127.0.0.1:5432/test?options=-csearch_path%3D{schema}"
+            with pg_schema() as url:
                 results["postgresql"] = bench("pg", url, sim, root, ad)
-            finally:
-                with psycopg.connect("host=127.0.0.1 dbname=test user=postgres", autocommit=True) as c:
-                    c.execute(f'DROP SCHEMA "{schema}" CASCADE')
     shutil.rmtree(root, ignore_errors=True)
     total = args.users + args.samba
     print(f"\n{args.users} CUCM users + {args.samba} AD accounts; {os.cpu_count()} CPUs; {time.strftime('%Y-%m-%d')}")

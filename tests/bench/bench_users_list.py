@@ -11,13 +11,11 @@ peak RSS, and PostgreSQL's wall time as a ratio of SQLite's. Not a test: nothing
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import shutil
 import subprocess
 import sys
 import tempfile
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -31,9 +29,9 @@ from connectors.cucm.fact import CucmFact  # noqa: E402
 from syncd.store import bulk  # noqa: E402
 from syncd.store.db import begin_write, make_engine  # noqa: E402
 from syncd.store.migrate import upgrade  # noqa: E402
+from tests.bench.measure import pg_schema  # noqa: E402
 
 SYNCD = shutil.which("syncd", path=str(Path(sys.executable).parent)) or "syncd"
-PG = "host=127.0.0.1 dbname=test user=postgres"
 KINDS = ("permanent", "grace", "demonstration")
 
 
@@ -105,17 +103,8 @@ def main() -> int:
         (root / "cucm.jsonl").write_text("")
         results["sqlite"] = bench("sqlite", f"sqlite:///{root / 'syncd.db'}", root, args.people)
         if not args.no_postgres:
-            import psycopg
-
-            schema = f"bench_{uuid.uuid4().hex[:8]}"
-            with psycopg.connect(PG, autocommit=True) as c:
-                c.execute(f'CREATE SCHEMA "{schema}"')
-            try:
-                url = f"postgresql+psycopg://postgres@127.0.0.1:5432/test?options=-csearch_path%3D{schema}"
+            with pg_schema() as url:
                 results["postgresql"] = bench("postgresql", url, root, args.people)
-            finally:
-                with psycopg.connect(PG, autocommit=True) as c, contextlib.suppress(psycopg.Error):
-                    c.execute(f'DROP SCHEMA "{schema}" CASCADE')
     print(f"`syncd users list` of {args.people:,} people (one run each, output to /dev/null)")
     print(f"{'database':<12}{'output':<8}{'seconds':>9}{'people/s':>11}{'CPU s':>8}{'people/CPU s':>14}"
           f"{'peak MiB':>10}{'vs SQLite':>11}")

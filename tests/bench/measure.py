@@ -3,11 +3,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import subprocess
 import sys
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 SYNCD = shutil.which("syncd", path=str(Path(sys.executable).parent)) or "syncd"
@@ -35,3 +38,21 @@ def timed_cpu(config: Path, *args: str, ok: tuple[int, ...] = (0, 1)) -> tuple[f
     if got["rc"] not in ok:
         raise SystemExit(f"syncd {' '.join(args)} failed ({got['rc']}): {got['err']}")
     return got["wall"], got["rss"], got["cpu"], got["out"]
+
+
+PG = "host=127.0.0.1 dbname=test user=postgres"
+
+
+@contextlib.contextmanager
+def pg_schema() -> Iterator[str]:
+    """A SQLAlchemy URL of a new schema of PostgreSQL's database ``test`` on 127.0.0.1, dropped afterwards."""
+    import psycopg
+
+    schema = f"bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(PG, autocommit=True) as c:
+        c.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/test?options=-csearch_path%3D{schema}"
+    finally:
+        with psycopg.connect(PG, autocommit=True) as c, contextlib.suppress(psycopg.Error):
+            c.execute(f'DROP SCHEMA "{schema}" CASCADE')
