@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -95,14 +95,17 @@ def _outcome(row: OutboxRow, r: PushResult, text: str) -> dict[str, Any]:
             "exception_id": r.exception_id, "reason": r.reason, "before": r.before, "sentence": text}
 
 
-def _clock(now: datetime | Callable[[], datetime]) -> Callable[[], datetime]:
+def _clock(now: datetime | Callable[[], datetime] | None) -> Callable[[], datetime]:
+    if now is None:
+        return lambda: datetime.now(UTC)
     return now if callable(now) else (lambda: now)
 
 
-def send_pending(engine: Engine, sink: Sink, run_id: str, actor: str, now: datetime | Callable[[], datetime], *,
+def send_pending(engine: Engine, sink: Sink, run_id: str, actor: str,
+                 now: datetime | Callable[[], datetime] | None = None, *,
                  dry_run: bool = False, limit: int | None = None) -> PushSummary:
     """Send the pending rows (at most ``limit``, oldest first) and record each outcome; closes ``sink``. ``now``:
-    the time the rows are marked at, or a clock read for each row."""
+    the time the rows are marked at, or a clock read for each row; None: the time each answer came."""
     clock = _clock(now)
     summary = PushSummary(dry_run=dry_run)
     try:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from connectors.cwms.apart import list_pages_apart
@@ -147,4 +146,4 @@ def plan_pushes(outcome: CwmsOutcome, people: Mapping[str, PersonRow], plan: Pla
 def send(rt: Runtime, run_id: str) -> PushSummary:
     """Work the outbox after the run's commit (the caller holds the run lock); each outcome is marked and journaled
     at the time CWMS answered."""
-    return sender.send_pending(rt.engine, CwmsSink(rt.cwms_client()), run_id, rt.actor, lambda: datetime.now(UTC))
+    return sender.send_pending(rt.engine, CwmsSink(rt.cwms_client()), run_id, rt.actor)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 from connectors.cwms.sink import CwmsSink
@@ -49,14 +48,10 @@ def push(inv: Invocation) -> int:
     run_id = uuid.uuid4().hex
     bind_run(run_id, rt.actor)
 
-    def clock() -> datetime:
-        return datetime.now(UTC)
-
     with contextlib.ExitStack() as held:
         if not args.dry_run:    # a dry run writes nothing, so it needs no lock
             held.enter_context(run_lock(rt.engine))
-        summary = send_pending(rt.engine, CwmsSink(rt.cwms_client()), run_id, rt.actor, clock,
-                               dry_run=args.dry_run)
+        summary = send_pending(rt.engine, CwmsSink(rt.cwms_client()), run_id, rt.actor, dry_run=args.dry_run)
     d = summary.to_dict()
     out(args, d, push_text(d))
     if summary.error:
